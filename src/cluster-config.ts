@@ -1,0 +1,197 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { isIPv6 } from 'node:net';
+import path from 'node:path';
+import { type Credentials, RefreshingCredentials, TokenFileCredentials } from './credentials.js';
+import { ConfigError } from './errors.js';
+
+/** Where the in-cluster service-account files are mounted. */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** Everything a run needs to reach the API server. Holds no secret in a printable field. */
+export interface ClusterConfig {
+  /** Human description of the source, for `kubepoll check` and logs: never a credential. */
+  source: string;
+  /** Base URL of the API server, e.g. `https://10.0.0.1:443` (may carry a path prefix). */
+  server: string;
+  tls: TlsOptions;
+  /** The run's namespace. */
+  namespace: string;
+  credentials: Credentials;
+}
+
+export interface TlsOptions {
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  rejectUnauthorized: boolean;
+  servername?: string;
+}
+
+/** The flags that choose a config. */
+export interface ConfigFlags {
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+  namespace?: string | undefined;
+}
+
+/** The environment config is read from: passed in, so tests never touch the real one. */
+export interface ConfigEnvironment {
+  env: Readonly<Record<string, string | undefined>>;
+  homeDir: string;
+}
+
+/**
+ * Resolves the cluster config of one run, afresh each time (so a rotated token
+ * or CA is picked up), in the order of DESIGN.md:
+ * 1. `--kubeconfig` / `--context` when given;
+ * 2. in cluster: `KUBERNETES_SERVICE_HOST` + `KUBERNETES_SERVICE_PORT` and the
+ *    service-account directory (`KUBEPOLL_SERVICEACCOUNT_DIR` overrides it);
+ * 3. `KUBECONFIG` (a path list, merged as kubectl does) or `~/.kube/config`.
+ * Namespace: `--namespace`, else the service account's, else the context's, else `default`.
+ * Throws `ConfigError` naming every source tried when none is usable.
+ */
+export async function resolveClusterConfig(flags: ConfigFlags, environment: ConfigEnvironment): Promise<ClusterConfig> {
+  const { env } = environment;
+  if (flags.kubeconfig !== undefined) return fromKubeconfig([flags.kubeconfig], '--kubeconfig', flags);
+
+  const tried: string[] = [];
+  if (flags.context === undefined) {
+    const host = env.KUBERNETES_SERVICE_HOST;
+    const port = env.KUBERNETES_SERVICE_PORT;
+    const dir = env.KUBEPOLL_SERVICEACCOUNT_DIR || SERVICE_ACCOUNT_DIR;
+    if (!host || !port) tried.push('in-cluster (KUBERNETES_SERVICE_HOST/PORT not set)');
+    else if (!existsSync(path.join(dir, 'token'))) tried.push(`in-cluster (no token in ${dir})`);
+    else return inCluster(host, port, dir, flags);
+  } else {
+    tried.push('in-cluster (skipped: --context names a kubeconfig context)');
+  }
+
+  const listed = (env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean);
+  if (listed.length > 0) {
+    const present = listed.filter((f) => existsSync(f));
+    if (present.length > 0) return fromKubeconfig(present, 'KUBECONFIG', flags);
+    tried.push(`KUBECONFIG (${listed.join(path.delimiter)}: no such file)`);
+  } else {
+    tried.push('KUBECONFIG (not set)');
+  }
+  const home = path.join(environment.homeDir, '.kube', 'config');
+  if (existsSync(home)) return fromKubeconfig([home], '~/.kube/config', flags);
+  tried.push(`${home} (no such file)`);
+  throw new ConfigError(`no cluster config found; tried ${tried.join(', ')}. Pass --kubeconfig or run in a pod`);
+}
+
+async function inCluster(host: string, port: string, dir: string, flags: ConfigFlags): Promise<ClusterConfig> {
+  const caFile = path.join(dir, 'ca.crt');
+  let ca: string;
+  try {
+    ca = await readFile(caFile, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`in-cluster config: cannot read CA ${caFile}: ${(error as NodeJS.ErrnoException).code}`, {
+      cause: error,
+    });
+  }
+  const credentials = new TokenFileCredentials(path.join(dir, 'token'));
+  await credentials.refresh(); // fail now, with a config error, when the token is unreadable
+  const saNamespace = (await readFile(path.join(dir, 'namespace'), 'utf8').catch(() => '')).trim();
+  return {
+    source: `in-cluster (${dir})`,
+    server: `https://${isIPv6(host) ? `[${host}]` : host}:${port}`,
+    tls: { ca, rejectUnauthorized: true },
+    namespace: flags.namespace || saNamespace || 'default',
+    credentials,
+  };
+}
+
+interface HttpsOptionsOut {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  rejectUnauthorized?: boolean;
+  servername?: string;
+  auth?: string;
+  headers?: Record<string, string>;
+}
+
+async function fromKubeconfig(files: string[], origin: string, flags: ConfigFlags): Promise<ClusterConfig> {
+  // Loaded only here: client-node is large, and an in-cluster run does not need it.
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  const shown = files.join(path.delimiter);
+  for (const [i, file] of files.entries()) {
+    try {
+      if (i === 0) kc.loadFromFile(file);
+      else {
+        const more = new KubeConfig();
+        more.loadFromFile(file);
+        kc.mergeConfig(more, true);
+      }
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code ? code : firstLine(error);
+      throw new ConfigError(`kubeconfig ${file} (from ${origin}) cannot be read: ${why}`, { cause: error });
+    }
+  }
+  if (flags.context !== undefined) {
+    if (!kc.getContextObject(flags.context)) {
+      const names = kc.getContexts().map((c) => c.name);
+      throw new ConfigError(
+        `context "${flags.context}" not found in kubeconfig ${shown}` +
+          (names.length ? ` (contexts: ${names.join(', ')})` : ' (it has no contexts)'),
+      );
+    }
+    kc.setCurrentContext(flags.context);
+  }
+  const contextName = kc.getCurrentContext();
+  const context = contextName ? kc.getContextObject(contextName) : null;
+  if (!context) {
+    throw new ConfigError(
+      `kubeconfig ${shown} has no current context; pass --context (contexts: ${
+        kc
+          .getContexts()
+          .map((c) => c.name)
+          .join(', ') || 'none'
+      })`,
+    );
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster?.server) throw new ConfigError(`kubeconfig ${shown}: context "${contextName}" names no cluster with a server`);
+
+  const apply = async (): Promise<HttpsOptionsOut> => {
+    const opts: HttpsOptionsOut = {};
+    try {
+      await kc.applyToHTTPSOptions(opts as never);
+    } catch (error) {
+      throw new ConfigError(`kubeconfig ${shown}: cannot get credentials for context "${contextName}": ${firstLine(error)}`, {
+        cause: error,
+      });
+    }
+    return opts;
+  };
+  const first = await apply();
+  const tls: TlsOptions = { rejectUnauthorized: first.rejectUnauthorized ?? true };
+  if (first.ca) tls.ca = first.ca;
+  if (first.cert) tls.cert = first.cert;
+  if (first.key) tls.key = first.key;
+  if (first.servername) tls.servername = first.servername;
+  const authorization = (o: HttpsOptionsOut): string | undefined =>
+    o.headers?.Authorization ?? (o.auth ? `Basic ${Buffer.from(o.auth).toString('base64')}` : undefined);
+  let pending: HttpsOptionsOut | undefined = first;
+  const credentials = new RefreshingCredentials(async () => {
+    const opts = pending ?? (await apply());
+    pending = undefined;
+    return authorization(opts);
+  });
+  return {
+    source: `kubeconfig ${shown} (from ${origin}), context ${contextName}`,
+    server: cluster.server.replace(/\/+$/, ''),
+    tls,
+    namespace: flags.namespace || context.namespace || 'default',
+    credentials,
+  };
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}

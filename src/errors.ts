@@ -1,0 +1,67 @@
+/**
+ * The error family. Every error kubepoll raises is a real `Error` with a stable
+ * `code`, so the CLI can map it to an exit code and a log reader can group it.
+ * Messages say what to fix; none of them ever carries a token.
+ *
+ * - `CONFIG`    no usable cluster config, bad flag value          → exit 2
+ * - `JOB_LOAD`  unknown job, unreadable or invalid job module      → exit 2
+ * - `ACCESS`    the job called something it did not declare        → exit 2
+ * - `API`       the API server said no (see `ApiError`)            → exit 1 or 3
+ * - `TRANSPORT` the request never got an HTTP answer               → exit 1
+ * - `DEADLINE`  the run's deadline passed                          → exit 4
+ * - `INTERRUPTED` SIGTERM / SIGINT                                 → exit 143 / 130
+ */
+export type ErrorCode = 'CONFIG' | 'JOB_LOAD' | 'ACCESS' | 'API' | 'TRANSPORT' | 'DEADLINE' | 'INTERRUPTED';
+
+export abstract class KubepollError extends Error {
+  abstract readonly code: ErrorCode;
+}
+
+/** No usable cluster config, or a bad option value. */
+export class ConfigError extends KubepollError {
+  override name = 'ConfigError';
+  readonly code = 'CONFIG';
+}
+
+/** A job module could not be found, loaded or validated. */
+export class JobLoadError extends KubepollError {
+  override name = 'JobLoadError';
+  readonly code = 'JOB_LOAD';
+}
+
+/** The job called a verb, resource or namespace its `resources` do not declare. */
+export class AccessError extends KubepollError {
+  override name = 'AccessError';
+  readonly code = 'ACCESS';
+}
+
+/** The run's deadline (`timeoutSeconds` or `--timeout`) passed. */
+export class DeadlineError extends KubepollError {
+  override name = 'DeadlineError';
+  readonly code = 'DEADLINE';
+}
+
+/** The run was interrupted by a signal. */
+export class InterruptedError extends KubepollError {
+  override name = 'InterruptedError';
+  readonly code = 'INTERRUPTED';
+  readonly signal: 'SIGTERM' | 'SIGINT';
+  constructor(signal: 'SIGTERM' | 'SIGINT') {
+    super(`interrupted by ${signal}`);
+    this.signal = signal;
+  }
+}
+
+/** Turns anything thrown into an `Error`, keeping the original as `cause`. */
+export function toError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  return new Error(typeof value === 'string' ? value : `non-error thrown: ${safeString(value)}`, { cause: value });
+}
+
+function safeString(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

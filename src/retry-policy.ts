@@ -1,0 +1,169 @@
+import pRetry, { AbortError } from 'p-retry';
+import { ApiError } from './api-error.js';
+import type { RetryOptions } from './job.js';
+import type { HttpMethod } from './transport.js';
+import { TransportError } from './transport-error.js';
+
+/**
+ * The one retry policy every API request goes through.
+ *
+ * Delay schedule (defaults): exponential backoff, factor 2, each delay randomised
+ * ×1–2 (jitter) and capped at `maxTimeout`:
+ *
+ *   retry 1: 0.5–1 s, retry 2: 1–2 s, retry 3: 2–4 s, retry 4: 4–8 s, retry 5: 8–16 s
+ *
+ * so five retries wait 15.5–31 s in all. A `Retry-After` on 429 / 503 raises the
+ * delay to at least that many seconds (capped at `RETRY_AFTER_CAP_MS`). A 401
+ * re-reads the credentials and retries at once, without using up a retry; a
+ * second 401 in a row is final. Nothing sleeps past the run's deadline.
+ */
+export const DEFAULT_RETRY: Required<RetryOptions> = { retries: 5, minTimeout: 500, maxTimeout: 30_000 };
+
+/** The longest `Retry-After` honoured; a larger value is cut to this. */
+export const RETRY_AFTER_CAP_MS = 60_000;
+
+export type RetryDecision =
+  /** Retry after the backoff delay, but not sooner than `atLeastMs`. */
+  | { action: 'retry'; atLeastMs: number }
+  /** Re-read the credentials, then retry at once. */
+  | { action: 'reauth' }
+  | { action: 'fail' };
+
+/** Transport failures worth another attempt (the connection, not the request, went wrong). */
+const RETRYABLE_ERRNO = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/**
+ * Classifies a failed attempt. Pure: no IO, no clock.
+ *
+ * Which writes are retried: `PATCH` (a JSON merge patch applied twice gives the
+ * same object), `DELETE` (a repeat finds the object gone, which the client
+ * treats as done) and `PUT` are retried like reads. `POST` (create) is retried
+ * only when the server certainly did not act on it: 429 and 503 (the API
+ * server's "come back later"), or a connection that was never made. A create
+ * whose connection broke mid-request is not resent, since it may have been
+ * stored (and with `generateName` a resend would create a second object).
+ */
+export function classifyFailure(error: unknown, method: HttpMethod): RetryDecision {
+  if (error instanceof ApiError) {
+    const status = error.status;
+    if (status === 401) return { action: 'reauth' };
+    if (status === 429 || status === 503) return { action: 'retry', atLeastMs: parseRetryAfter(error.retryAfter) };
+    if (status >= 500 && method !== 'POST') return { action: 'retry', atLeastMs: 0 };
+    return { action: 'fail' };
+  }
+  if (error instanceof TransportError) {
+    if (error.notSent) return { action: 'retry', atLeastMs: 0 };
+    if (RETRYABLE_ERRNO.has(error.errno) && method !== 'POST') return { action: 'retry', atLeastMs: 0 };
+  }
+  return { action: 'fail' };
+}
+
+/**
+ * `Retry-After` in ms: an integer number of seconds (what the API server sends),
+ * capped at `capMs`. Anything else (missing, an HTTP date, garbage) gives 0.
+ */
+export function parseRetryAfter(value: string | undefined, capMs: number = RETRY_AFTER_CAP_MS): number {
+  if (value === undefined || !/^\s*\d+\s*$/.test(value)) return 0;
+  return Math.min(Number.parseInt(value, 10) * 1000, capMs);
+}
+
+/** What `onRetry` is told about each retry. */
+export interface RetryEvent {
+  error: Error;
+  /** The attempt that failed, from 1. */
+  attempt: number;
+  /** How long until the next attempt. */
+  delayMs: number;
+  reauth: boolean;
+}
+
+export interface RetryRunOptions {
+  method: HttpMethod;
+  retry?: RetryOptions | undefined;
+  /** Aborts retrying (and the sleep between attempts) with the signal's reason. */
+  signal: AbortSignal;
+  /** Epoch ms after which no retry is started. */
+  deadline?: number | undefined;
+  onRetry: (event: RetryEvent) => void;
+  /** Re-reads the credentials after a 401. */
+  reauthenticate: () => Promise<void>;
+  now?: () => number;
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** Runs `attempt` under the retry policy. */
+export async function withRetry<T>(attempt: (attemptNumber: number) => Promise<T>, options: RetryRunOptions): Promise<T> {
+  const { method, signal } = options;
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? abortableSleep;
+  let unauthorizedInARow = 0;
+
+  return pRetry(
+    async (attemptNumber) => {
+      try {
+        return await attempt(attemptNumber);
+      } catch (error) {
+        if (signal.aborted) throw new AbortError(signal.reason as Error);
+        const decision = classifyFailure(error, method);
+        unauthorizedInARow = decision.action === 'reauth' ? unauthorizedInARow + 1 : 0;
+        if (decision.action === 'fail' || unauthorizedInARow > 1) throw new AbortError(error as Error);
+        throw error;
+      }
+    },
+    {
+      retries: retry.retries,
+      minTimeout: retry.minTimeout,
+      maxTimeout: retry.maxTimeout,
+      factor: 2,
+      randomize: true,
+      signal,
+      ...(options.deadline === undefined ? {} : { maxRetryTime: Math.max(0, options.deadline - now()) }),
+      shouldConsumeRetry: ({ error }) => classifyFailure(error, method).action !== 'reauth',
+      onFailedAttempt: async ({ error, attemptNumber, retryDelay, retriesLeft }) => {
+        const decision = classifyFailure(error, method);
+        if (decision.action === 'reauth') {
+          await options.reauthenticate();
+          options.onRetry({ error, attempt: attemptNumber, delayMs: 0, reauth: true });
+          return;
+        }
+        if (decision.action !== 'retry' || retriesLeft <= 0) return;
+        const remaining = options.deadline === undefined ? Number.POSITIVE_INFINITY : options.deadline - now();
+        const extra = Math.max(0, Math.min(decision.atLeastMs - retryDelay, remaining));
+        options.onRetry({ error, attempt: attemptNumber, delayMs: retryDelay + extra, reauth: false });
+        if (extra > 0) await sleep(extra, signal);
+      },
+    },
+  );
+}
+
+/** `setTimeout` as a promise that rejects with the signal's reason when it aborts. */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

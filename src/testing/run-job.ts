@@ -1,0 +1,98 @@
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { ClusterConfig } from '../cluster-config.js';
+import { TokenFileCredentials } from '../credentials.js';
+import { JobLoadError } from '../errors.js';
+import type { Outcome } from '../exit-codes.js';
+import type { JobDefinition, LoadedJob } from '../job.js';
+import { jobProblems, normaliseJob } from '../job-validate.js';
+import { createLogger, type LogLevel } from '../log.js';
+import { runJob as run } from '../run.js';
+import type { FakeApiServer } from './fake-api-server.js';
+
+export interface RunJobOptions {
+  cluster: FakeApiServer;
+  /** The run's namespace. Default: the cluster's service-account namespace. */
+  namespace?: string;
+  dryRun?: boolean;
+  timeoutSeconds?: number;
+  logLevel?: LogLevel;
+  /**
+   * RBAC during the run: by default exactly what the job declares (the rules
+   * `kubepoll manifests` grants), so a job that passes cannot be denied in the
+   * cluster. `'cluster'` keeps whatever the cluster was started with.
+   */
+  rbac?: 'declared' | 'cluster';
+  /** Aborting it interrupts the run, as SIGTERM would. */
+  signal?: AbortSignal;
+}
+
+export interface TestRun {
+  outcome: Outcome;
+  exitCode: number;
+  result: unknown;
+  error: Error | undefined;
+  /** Every log line of the run, parsed. The last is `run finished`. */
+  logs: Record<string, unknown>[];
+  /** Requests the run sent (every attempt). */
+  requests: number;
+  retries: number;
+  runId: string;
+}
+
+/**
+ * Runs a job once against a test cluster, in process, through the same runner
+ * as `kubepoll run` (real HTTPS, the real retry policy and access checks).
+ *
+ * @example
+ * ```ts
+ * const cluster = await startTestCluster({ fixtures: 'test/fixtures/*.yaml' });
+ * const run = await runJob(job, { cluster, namespace: 'team-a' });
+ * expect(run.outcome).toBe('succeeded');
+ * ```
+ */
+export async function runJob(job: JobDefinition | LoadedJob, options: RunJobOptions): Promise<TestRun> {
+  const file = (job as LoadedJob).file;
+  const fallback = file ? path.basename(file).replace(/\.[^.]+$/, '') : 'test-job';
+  const problems = jobProblems(job, fallback);
+  if (problems.length > 0) throw new JobLoadError(`invalid job: ${problems.join('; ')}`);
+  const loaded = normaliseJob(job as unknown as Record<string, unknown>, fallback, file);
+  const { cluster } = options;
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const config: ClusterConfig = {
+    source: `test cluster ${cluster.url}`,
+    server: cluster.url,
+    tls: { ca: cluster.caPem, rejectUnauthorized: true },
+    namespace: options.namespace ?? cluster.namespace,
+    credentials: new TokenFileCredentials(path.join(cluster.serviceAccountDir, 'token')),
+  };
+  const restore = cluster.rbacRules;
+  if (options.rbac !== 'cluster') cluster.grant(loaded.resources);
+  try {
+    const report = await run(loaded, {
+      config,
+      logger: createLogger({ level: options.logLevel ?? 'debug', stream }),
+      dryRun: options.dryRun ?? false,
+      timeoutSeconds: options.timeoutSeconds,
+      signal: options.signal,
+    });
+    return {
+      outcome: report.outcome,
+      exitCode: report.exitCode,
+      result: report.result,
+      error: report.error,
+      logs: lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+      requests: report.requests,
+      retries: report.retries,
+      runId: report.runId,
+    };
+  } finally {
+    cluster.grant(restore);
+  }
+}
