@@ -135,7 +135,7 @@ export function createApiClient(options: ClientOptions): ApiClient {
       let continueToken: string | undefined;
       let lastKey: string | undefined;
       let skipThrough: string | undefined;
-      do {
+      for (;;) {
         let page: ListPage;
         try {
           page = await call<ListPage>({
@@ -170,7 +170,8 @@ export function createApiClient(options: ClientOptions): ApiClient {
           yield item;
         }
         continueToken = page.metadata?.continue || undefined;
-      } while (continueToken !== undefined);
+        if (continueToken === undefined) return;
+      }
     },
 
     async get(ref, name, opts) {

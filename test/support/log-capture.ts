@@ -1,0 +1,18 @@
+import { Writable } from 'node:stream';
+import { createLogger, type Logger } from '../../src/log.js';
+
+/** A JSON logger whose lines a test can read back. */
+export function captureLogs(): { logger: Logger; lines: () => Record<string, unknown>[]; text: () => string } {
+  const raw: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      raw.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return {
+    logger: createLogger({ level: 'debug', stream }),
+    lines: () => raw.map((line) => JSON.parse(line) as Record<string, unknown>),
+    text: () => raw.join('\n'),
+  };
+}
