@@ -88,7 +88,7 @@ export async function runJob(job: LoadedJob, options: RunOptions): Promise<RunRe
   let error: Error | undefined;
   try {
     result = await Promise.race([Promise.resolve().then(() => job.run(ctx)), rejectOnAbort(controller.signal)]);
-    if (result !== undefined) JSON.stringify(result);
+    if (result !== undefined) assertJson(result);
   } catch (thrown) {
     // A job that turns an abort into some other error still ends as timeout / interrupted.
     error = controller.signal.aborted ? toError(controller.signal.reason) : toError(thrown);
@@ -121,6 +121,14 @@ export async function runJob(job: LoadedJob, options: RunOptions): Promise<RunRe
   else if (report.outcome === 'interrupted') log.warn(fields, 'run finished');
   else log.error(fields, 'run finished');
   return report;
+}
+
+function assertJson(result: unknown): void {
+  try {
+    JSON.stringify(result);
+  } catch (error) {
+    throw new TypeError(`the job's result is not JSON-serialisable: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 function rejectOnAbort(signal: AbortSignal): Promise<never> {

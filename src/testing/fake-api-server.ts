@@ -81,6 +81,7 @@ export class FakeApiServer {
   readonly user: string;
   #token: string;
   #rbac: readonly ResourceDeclaration[] | undefined;
+  #rbacNamespace: string;
   #faults: Fault[] = [];
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
@@ -106,6 +107,7 @@ export class FakeApiServer {
     this.namespace = init.namespace;
     this.user = init.user;
     this.#rbac = init.rbac;
+    this.#rbacNamespace = init.namespace;
     this.#server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.#handle(req, res).catch((error: unknown) => {
         if (!res.headersSent) this.#json(req, res, 500, S.status(500, 'InternalError', `fake API server: ${String(error)}`));
@@ -194,9 +196,15 @@ export class FakeApiServer {
     return this.#rbac;
   }
 
-  /** Restricts access to these declarations (as RBAC would), or lifts the restriction with `undefined`. */
-  grant(declarations: readonly ResourceDeclaration[] | undefined): void {
+  /**
+   * Restricts access to these declarations (as RBAC would), or lifts the
+   * restriction with `undefined`. A declaration without `namespaces` grants its
+   * verbs in `ownNamespace` (the namespace the job is deployed to; default the
+   * service account's).
+   */
+  grant(declarations: readonly ResourceDeclaration[] | undefined, ownNamespace: string = this.namespace): void {
     this.#rbac = declarations;
+    this.#rbacNamespace = ownNamespace;
   }
 
   /** Issues a new token, writes it (atomic symlink swap) and rejects the old one from now on. */
@@ -323,7 +331,7 @@ export class FakeApiServer {
     const verb = rbacVerb(req.method ?? 'GET', name !== undefined);
     if (
       this.#rbac &&
-      !isAllowed(this.#rbac, resource, verb, resource.namespaced ? (namespace ?? '*') : undefined, this.namespace)
+      !isAllowed(this.#rbac, resource, verb, resource.namespaced ? (namespace ?? '*') : undefined, this.#rbacNamespace)
     ) {
       this.#json(req, res, 403, S.forbidden(this.user, verb, group, plural, namespace, name));
       return;

@@ -73,7 +73,7 @@ export async function runJob(job: JobDefinition | LoadedJob, options: RunJobOpti
     credentials: new TokenFileCredentials(path.join(cluster.serviceAccountDir, 'token')),
   };
   const restore = cluster.rbacRules;
-  if (options.rbac !== 'cluster') cluster.grant(loaded.resources);
+  if (options.rbac !== 'cluster') cluster.grant(loaded.resources, config.namespace);
   try {
     const report = await run(loaded, {
       config,
