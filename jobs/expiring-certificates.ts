@@ -23,7 +23,8 @@ export default defineJob({
   resources: [{ ...certificates, verbs: ['list'], namespaces: '*' }],
   async run(ctx) {
     const days = Number(process.env.EXPIRY_THRESHOLD_DAYS ?? '14');
-    if (!Number.isFinite(days) || days < 0) throw new Error(`EXPIRY_THRESHOLD_DAYS must be a number of days, got "${process.env.EXPIRY_THRESHOLD_DAYS}"`);
+    if (!Number.isFinite(days) || days < 0)
+      throw new Error(`EXPIRY_THRESHOLD_DAYS must be a number of days, got "${process.env.EXPIRY_THRESHOLD_DAYS}"`);
     const cutoff = Date.now() + days * 86_400_000;
     let checked = 0;
     const notReady: string[] = [];

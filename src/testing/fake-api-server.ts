@@ -18,6 +18,8 @@ export interface FaultScope {
   path?: string | RegExp;
   /** How many matching requests the fault applies to. Default 1; `Infinity` for all. */
   times?: number;
+  /** Let this many matching requests through untouched first. Default 0. */
+  after?: number;
 }
 
 /**
@@ -28,7 +30,9 @@ export interface FaultScope {
  * - `{ delayMs }`: answer normally after a delay;
  * - `{ hang: true }`: accept the request and never answer;
  * - `{ expireContinue: true, inconsistentContinue? }`: answer a continued list with
- *   `410 Expired`, with the inconsistent-continue token in the Status when asked.
+ *   `410 Expired`, with the inconsistent-continue token in the Status when asked;
+ * - `{ rotateToken: true }`: rotate the token (as `rotateToken()`) just before
+ *   this request is served, so it arrives with a token that was just revoked.
  */
 export type Fault = FaultScope &
   (
@@ -37,6 +41,7 @@ export type Fault = FaultScope &
     | { delayMs: number }
     | { hang: true }
     | { expireContinue: true; inconsistentContinue?: boolean }
+    | { rotateToken: true }
   );
 
 /** A request the server saw. */
@@ -207,11 +212,12 @@ export class FakeApiServer {
     this.#rbacNamespace = ownNamespace;
   }
 
-  /** Issues a new token, writes it (atomic symlink swap) and rejects the old one from now on. */
+  /** Issues a new token, writes it (atomic symlink swap, as kubelet does), then rejects the old one. */
   async rotateToken(): Promise<string> {
-    this.#token = makeToken(this.user);
-    await this.#writeCredentials();
-    return this.#token;
+    const token = makeToken(this.user);
+    await this.#writeCredentials(token);
+    this.#token = token;
+    return token;
   }
 
   async stop(): Promise<void> {
@@ -220,14 +226,9 @@ export class FakeApiServer {
     await rm(this.dir, { recursive: true, force: true });
   }
 
-  async #writeCredentials(): Promise<void> {
-    await writeServiceAccountDir(this.serviceAccountDir, { token: this.#token, caPem: this.caPem, namespace: this.namespace });
-    await writeKubeconfig(this.kubeconfigPath, {
-      server: this.url,
-      caFile: this.caFile,
-      token: this.#token,
-      namespace: this.namespace,
-    });
+  async #writeCredentials(token: string = this.#token): Promise<void> {
+    await writeServiceAccountDir(this.serviceAccountDir, { token, caPem: this.caPem, namespace: this.namespace });
+    await writeKubeconfig(this.kubeconfigPath, { server: this.url, caFile: this.caFile, token, namespace: this.namespace });
   }
 
   #takeFault(req: IncomingMessage, pathname: string, query: URLSearchParams): Fault | undefined {
@@ -240,6 +241,10 @@ export class FakeApiServer {
     });
     const fault = this.#faults[index];
     if (!fault) return undefined;
+    if ((fault.after ?? 0) > 0) {
+      fault.after = (fault.after ?? 0) - 1;
+      return undefined;
+    }
     fault.times = (fault.times ?? 1) - 1;
     if (fault.times <= 0) this.#faults.splice(index, 1);
     return fault;
@@ -278,6 +283,7 @@ export class FakeApiServer {
         this.#json(req, res, fault.status, S.status(fault.status, reason, fault.message ?? `injected ${fault.status} ${reason}`));
         return;
       }
+      if ('rotateToken' in fault) await this.rotateToken();
       if ('expireContinue' in fault) {
         const token = fault.inconsistentContinue
           ? reissueToken(url.searchParams.get('continue') ?? '', this.store.resourceVersion)

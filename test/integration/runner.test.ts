@@ -121,17 +121,20 @@ describe('runner against the fake API server over HTTPS', () => {
     expect(run.retries).toBe(1);
   });
 
-  it.each([true, false])('sees every object once when the continue token expires mid-list (inconsistent token: %s)', async (inconsistentContinue) => {
-    cluster = await startTestCluster({ objects: widgetObjects(9) });
-    cluster.inject({ expireContinue: true, inconsistentContinue, times: 1 });
-    const run = await runJob(listingJob(2), { cluster });
-    expect(run.outcome).toBe('succeeded');
-    const { names } = run.result as { names: string[] };
-    expect(names).toHaveLength(9);
-    expect(new Set(names).size).toBe(9);
-    expect(listRequests(cluster).map((r) => r.status)).toContain(410);
-    expect(run.logs.some((l) => l.level === 'warn' && String(l.msg).includes('continue token expired'))).toBe(true);
-  });
+  it.each([true, false])(
+    'sees every object once when the continue token expires mid-list (inconsistent token: %s)',
+    async (inconsistentContinue) => {
+      cluster = await startTestCluster({ objects: widgetObjects(9) });
+      cluster.inject({ expireContinue: true, inconsistentContinue, times: 1 });
+      const run = await runJob(listingJob(2), { cluster });
+      expect(run.outcome).toBe('succeeded');
+      const { names } = run.result as { names: string[] };
+      expect(names).toHaveLength(9);
+      expect(new Set(names).size).toBe(9);
+      expect(listRequests(cluster).map((r) => r.status)).toContain(410);
+      expect(run.logs.some((l) => l.level === 'warn' && String(l.msg).includes('continue token expired'))).toBe(true);
+    },
+  );
 
   it('403 fails after exactly one request with exit code 3', async () => {
     cluster = await startTestCluster({ objects: widgetObjects(3) });

@@ -1,5 +1,5 @@
-import type { ClusterConfig } from '../../src/cluster-config.js';
 import { createApiClient } from '../../src/client.js';
+import type { ClusterConfig } from '../../src/cluster-config.js';
 import type { Credentials } from '../../src/credentials.js';
 import type { ResourceDeclaration, RetryOptions } from '../../src/job.js';
 import { createTransport } from '../../src/transport.js';
@@ -17,7 +17,10 @@ export const ALL_VERBS: ResourceDeclaration['verbs'] = ['get', 'list', 'create',
 /** Credentials that hand out `tokens` in turn, one more on each refresh. */
 export class TokenSequence implements Credentials {
   refreshes = 0;
-  constructor(readonly tokens: string[]) {}
+  readonly tokens: string[];
+  constructor(tokens: string[]) {
+    this.tokens = tokens;
+  }
   async authorization() {
     return `Bearer ${this.tokens[Math.min(this.refreshes, this.tokens.length - 1)]}`;
   }

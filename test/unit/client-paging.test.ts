@@ -2,7 +2,16 @@ import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/api-error.js';
 import { AccessError } from '../../src/errors.js';
-import { certificateItems, certificates, clusterIssuers, collect, configMaps, nockClient, SERVER, TOKEN } from '../support/nock-client.js';
+import {
+  certificateItems,
+  certificates,
+  clusterIssuers,
+  collect,
+  configMaps,
+  nockClient,
+  SERVER,
+  TOKEN,
+} from '../support/nock-client.js';
 
 const LIST = '/apis/cert-manager.io/v1/certificates';
 
@@ -23,7 +32,10 @@ function servePages(items: object[], path = LIST) {
       const offset = query.continue ? Number(query.continue.replace('offset-', '')) : 0;
       const page = items.slice(offset, offset + limit);
       const next = offset + limit < items.length ? `offset-${offset + limit}` : undefined;
-      return [200, { kind: 'CertificateList', metadata: { resourceVersion: '7', ...(next ? { continue: next } : {}) }, items: page }];
+      return [
+        200,
+        { kind: 'CertificateList', metadata: { resourceVersion: '7', ...(next ? { continue: next } : {}) }, items: page },
+      ];
     });
   return { scope, seen };
 }
@@ -121,7 +133,9 @@ describe('declared access', () => {
   });
 
   it('allows exactly the declared namespaces', async () => {
-    nock(SERVER).get('/api/v1/namespaces/ops/configmaps/x').reply(200, { metadata: { name: 'x' } });
+    nock(SERVER)
+      .get('/api/v1/namespaces/ops/configmaps/x')
+      .reply(200, { metadata: { name: 'x' } });
     const { client } = nockClient({ declarations: [{ ...configMaps, verbs: ['get'], namespaces: ['ops'] }] });
     await expect(client.get(configMaps, 'x', { namespace: 'ops' })).resolves.toMatchObject({ metadata: { name: 'x' } });
     await expect(client.get(configMaps, 'x')).rejects.toThrow(/namespace "team-a"/);
@@ -146,17 +160,15 @@ describe('ctx.get', () => {
   });
 
   it('throws a permanent error when the resource type does not exist', async () => {
-    nock(SERVER)
-      .get('/apis/cert-manager.io/v1/namespaces/team-a/certificates/x')
-      .reply(404, {
-        kind: 'Status',
-        apiVersion: 'v1',
-        status: 'Failure',
-        message: 'the server could not find the requested resource',
-        reason: 'NotFound',
-        details: {},
-        code: 404,
-      });
+    nock(SERVER).get('/apis/cert-manager.io/v1/namespaces/team-a/certificates/x').reply(404, {
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      message: 'the server could not find the requested resource',
+      reason: 'NotFound',
+      details: {},
+      code: 404,
+    });
     const { client } = nockClient();
     const error = await client.get(certificates, 'x').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
@@ -177,7 +189,9 @@ describe('writes', () => {
       .delete('/api/v1/namespaces/team-a/configmaps/c')
       .reply(200, { kind: 'Status', status: 'Success' });
     const { client } = nockClient();
-    expect(await client.create(configMaps, { metadata: { name: 'c' }, data: { a: '1' } })).toMatchObject({ metadata: { resourceVersion: '2' } });
+    expect(await client.create(configMaps, { metadata: { name: 'c' }, data: { a: '1' } })).toMatchObject({
+      metadata: { resourceVersion: '2' },
+    });
     expect(await client.patch(configMaps, 'c', { data: { a: null, b: '2' } })).toMatchObject({ data: { b: '2' } });
     expect(await client.delete(configMaps, 'c')).toMatchObject({ status: 'Success' });
     expect(scope.isDone()).toBe(true);
@@ -210,7 +224,10 @@ describe('writes', () => {
     await client.patch(configMaps, 'c', { data: {} });
     await client.delete(configMaps, 'c');
     expect(scope.isDone()).toBe(true);
-    const would = logs.lines().filter((l) => l.dryRun === true).map((l) => l.msg);
+    const would = logs
+      .lines()
+      .filter((l) => l.dryRun === true)
+      .map((l) => l.msg);
     expect(would).toEqual([
       'would create configmaps "c" in namespace team-a',
       'would patch configmaps "c" in namespace team-a',

@@ -3,7 +3,15 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { ApiError } from '../../src/api-error.js';
 import { DeadlineError } from '../../src/errors.js';
 import { TransportError } from '../../src/transport-error.js';
-import { certificateItems, certificates, collect, configMaps, nockClient, SERVER, TokenSequence } from '../support/nock-client.js';
+import {
+  certificateItems,
+  certificates,
+  collect,
+  configMaps,
+  nockClient,
+  SERVER,
+  TokenSequence,
+} from '../support/nock-client.js';
 
 const OBJECT = '/api/v1/namespaces/team-a/configmaps/c';
 const LIST = '/apis/cert-manager.io/v1/certificates';
@@ -81,7 +89,12 @@ describe('retry policy through the client', () => {
     expect(scope.isDone()).toBe(true);
     expect(stats.retries).toBe(2);
     expect(transport.requests).toBe(3);
-    expect(logs.lines().filter((l) => l.level === 'warn').map((l) => l.attempt)).toEqual([1, 2]);
+    expect(
+      logs
+        .lines()
+        .filter((l) => l.level === 'warn')
+        .map((l) => l.attempt),
+    ).toEqual([1, 2]);
   });
 
   it('connection reset, then success', async () => {
@@ -113,7 +126,10 @@ describe('retry policy through the client', () => {
   });
 
   it('a second 401 in a row is permanent', async () => {
-    nock(SERVER).get(OBJECT).times(2).reply(401, status(401, 'Unauthorized', 'Unauthorized'));
+    nock(SERVER)
+      .get(OBJECT)
+      .times(2)
+      .reply(401, status(401, 'Unauthorized', 'Unauthorized'));
     const { client, transport } = nockClient({ credentials: new TokenSequence(['a', 'b', 'c']) });
     const error = await client.get(configMaps, 'c').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
@@ -128,7 +144,9 @@ describe('retry policy through the client', () => {
     [409, 'Conflict'],
     [422, 'Invalid'],
   ])('%i fails after exactly one request, with reason and server message', async (code, reason) => {
-    nock(SERVER).patch(OBJECT).reply(code, status(code, reason, `server says ${code}`));
+    nock(SERVER)
+      .patch(OBJECT)
+      .reply(code, status(code, reason, `server says ${code}`));
     const { client, transport, stats } = nockClient();
     const error = (await client.patch(configMaps, 'c', {}).catch((e: unknown) => e)) as ApiError;
     expect(error).toBeInstanceOf(ApiError);
@@ -139,9 +157,15 @@ describe('retry policy through the client', () => {
   });
 
   it('404 on a collection is not retried', async () => {
-    nock(SERVER).get(LIST).query(true).reply(404, status(404, 'NotFound', 'the server could not find the requested resource'));
+    nock(SERVER)
+      .get(LIST)
+      .query(true)
+      .reply(404, status(404, 'NotFound', 'the server could not find the requested resource'));
     const { client, transport } = nockClient();
-    await expect(collect(client.list(certificates, { allNamespaces: true }))).rejects.toMatchObject({ status: 404, unknownResource: true });
+    await expect(collect(client.list(certificates, { allNamespaces: true }))).rejects.toMatchObject({
+      status: 404,
+      unknownResource: true,
+    });
     expect(transport.requests).toBe(1);
   });
 
@@ -152,7 +176,9 @@ describe('retry policy through the client', () => {
     expect((error as ApiError).status).toBe(500);
     expect(first.transport.requests).toBe(1);
 
-    nock(SERVER).post('/api/v1/namespaces/team-a/configmaps').replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
+    nock(SERVER)
+      .post('/api/v1/namespaces/team-a/configmaps')
+      .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
     const second = nockClient();
     const reset = await settle(second.client.create(configMaps, { metadata: { name: 'c' } }));
     expect(reset.error).toBeInstanceOf(TransportError);
@@ -166,7 +192,9 @@ describe('retry policy through the client', () => {
       .post('/api/v1/namespaces/team-a/configmaps')
       .reply(201, { metadata: { name: 'c' } });
     const third = nockClient();
-    expect((await settle(third.client.create(configMaps, { metadata: { name: 'c' } }))).value).toMatchObject({ metadata: { name: 'c' } });
+    expect((await settle(third.client.create(configMaps, { metadata: { name: 'c' } }))).value).toMatchObject({
+      metadata: { name: 'c' },
+    });
     expect(third.transport.requests).toBe(3);
   });
 
@@ -219,7 +247,10 @@ describe('expired continue tokens (410)', () => {
       .reply(200, page(0, 3, 'c1'))
       .get(LIST)
       .query({ limit: '3', continue: 'c1' })
-      .reply(410, { ...status(410, 'Expired', 'The provided continue parameter is too old'), metadata: { continue: 'inconsistent' } })
+      .reply(410, {
+        ...status(410, 'Expired', 'The provided continue parameter is too old'),
+        metadata: { continue: 'inconsistent' },
+      })
       .get(LIST)
       .query({ limit: '3', continue: 'inconsistent' })
       .reply(200, page(3, 7));
@@ -258,7 +289,10 @@ describe('expired continue tokens (410)', () => {
   });
 
   it('a 410 on the first page is an error, not a restart loop', async () => {
-    nock(SERVER).get(LIST).query(true).reply(410, status(410, 'Expired', 'too old resource version'));
+    nock(SERVER)
+      .get(LIST)
+      .query(true)
+      .reply(410, status(410, 'Expired', 'too old resource version'));
     const { client, transport } = nockClient();
     await expect(collect(client.list(certificates, { allNamespaces: true }))).rejects.toMatchObject({ status: 410 });
     expect(transport.requests).toBe(1);

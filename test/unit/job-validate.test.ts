@@ -25,7 +25,14 @@ describe('job validation', () => {
           startingDeadlineSeconds: 60,
           jitterSeconds: 0,
           resources: [
-            { group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespaced: true, verbs: ['list'], namespaces: '*' },
+            {
+              group: 'cert-manager.io',
+              version: 'v1',
+              plural: 'certificates',
+              namespaced: true,
+              verbs: ['list'],
+              namespaces: '*',
+            },
             { group: '', version: 'v1', plural: 'events', namespaced: true, verbs: ['create'], namespaces: ['ops'] },
           ],
           run,

@@ -6,7 +6,10 @@ import { captureLogs } from '../support/log-capture.js';
 describe('logs', () => {
   it('writes JSON lines with a level label and never a token or Authorization header', () => {
     const { logger, lines, text } = captureLogs();
-    logger.info({ token: 'abc123', headers: { authorization: 'Bearer abc123' }, request: { authorization: 'Bearer abc123' } }, 'hello');
+    logger.info(
+      { token: 'abc123', headers: { authorization: 'Bearer abc123' }, request: { authorization: 'Bearer abc123' } },
+      'hello',
+    );
     expect(lines()[0]).toMatchObject({ level: 'info', msg: 'hello', token: '[redacted]' });
     expect(text()).not.toContain('abc123');
   });
@@ -17,7 +20,15 @@ describe('logs', () => {
   });
 
   it('formats a line for humans', () => {
-    const line = JSON.stringify({ level: 'warn', time: '2026-11-30T10:11:12.345Z', job: 'j', runId: 'r', msg: 'careful', n: 2, s: 'x' });
+    const line = JSON.stringify({
+      level: 'warn',
+      time: '2026-11-30T10:11:12.345Z',
+      job: 'j',
+      runId: 'r',
+      msg: 'careful',
+      n: 2,
+      s: 'x',
+    });
     expect(formatPretty(line, false)).toBe('10:11:12.345 WARN  [j] careful n=2 s=x\n');
   });
 });

@@ -67,13 +67,23 @@ describe('ApiError from a response', () => {
 
   it('handles a plain-text 429 and an empty 401', () => {
     const throttled = apiErrorFromResponse(429, '1', 'Too many requests, please try again later.\n', request);
-    expect(throttled).toMatchObject({ reason: 'TooManyRequests', serverMessage: 'Too many requests, please try again later.', retryAfter: '1' });
+    expect(throttled).toMatchObject({
+      reason: 'TooManyRequests',
+      serverMessage: 'Too many requests, please try again later.',
+      retryAfter: '1',
+    });
     const unauthorized = apiErrorFromResponse(401, undefined, '', request);
     expect(unauthorized).toMatchObject({ reason: 'Unauthorized', serverMessage: 'Unauthorized', permanent: true });
   });
 
   it('keeps the inconsistent-continue token of a 410', () => {
-    const body = JSON.stringify({ kind: 'Status', code: 410, reason: 'Expired', message: 'too old', metadata: { continue: 'abc' } });
+    const body = JSON.stringify({
+      kind: 'Status',
+      code: 410,
+      reason: 'Expired',
+      message: 'too old',
+      metadata: { continue: 'abc' },
+    });
     expect(apiErrorFromResponse(410, undefined, body, request).continueToken).toBe('abc');
   });
 
