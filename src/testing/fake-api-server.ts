@@ -8,6 +8,7 @@ import { isAllowed } from '../access.js';
 import type { KubeObject, ResourceDeclaration } from '../job.js';
 import { createTestCertificates } from './certs.js';
 import { makeToken, writeKubeconfig, writeServiceAccountDir } from './cluster-files.js';
+import { fixtureSource } from './fixtures.js';
 import { SelectorError } from './selectors.js';
 import * as S from './status.js';
 import { mergePatch, type ServedResource, Store } from './store.js';
@@ -170,15 +171,16 @@ export class FakeApiServer {
   seed(objects: readonly KubeObject[]): void {
     const isCrd = (o: KubeObject) => o.kind === 'CustomResourceDefinition';
     for (const object of [...objects.filter(isCrd), ...objects.filter((o) => !isCrd(o))]) {
+      const where = fixtureSource.get(object) ?? `${object.kind} "${object.metadata?.name}"`;
       const resource = this.store.resourceForKind(String(object.apiVersion ?? ''), String(object.kind ?? ''));
       if (!resource) {
         throw new Error(
-          `no resource serves kind ${object.kind} in ${object.apiVersion}: add its CustomResourceDefinition to the objects`,
+          `${where}: no resource serves kind ${object.kind} in ${object.apiVersion}; add its CustomResourceDefinition to the objects`,
         );
       }
-      if (!object.metadata?.name) throw new Error(`${object.kind} object has no metadata.name`);
+      if (!object.metadata?.name) throw new Error(`${where}: metadata.name missing`);
       if (resource.namespaced && !object.metadata.namespace) {
-        throw new Error(`${object.kind} "${object.metadata.name}" is namespaced but has no metadata.namespace`);
+        throw new Error(`${where}: ${object.kind} "${object.metadata.name}" is namespaced but has no metadata.namespace`);
       }
       this.store.put(resource, object);
     }

@@ -3,6 +3,9 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../job.js';
 
+/** Where each fixture object came from (`file: document N`), for errors found later when seeding. */
+export const fixtureSource = new WeakMap<object, string>();
+
 /**
  * Reads Kubernetes objects from multi-document YAML files (paths or glob
  * patterns, relative to `cwd`), in file-name order. A `List` document is
@@ -35,12 +38,14 @@ export function parseFixtures(text: string, source: string): KubeObject[] {
       throw new Error(`${where}: expected a Kubernetes object, got ${Array.isArray(value) ? 'a list' : typeof value}`);
     const object = value as KubeObject;
     if (object.kind === 'List' && Array.isArray(object.items)) {
+      for (const item of object.items as KubeObject[]) fixtureSource.set(item, where);
       objects.push(...(object.items as KubeObject[]));
       return;
     }
     const missing = ['apiVersion', 'kind'].filter((k) => typeof object[k] !== 'string');
     if (!object.metadata?.name) missing.push('metadata.name');
     if (missing.length > 0) throw new Error(`${where}: ${missing.join(', ')} missing`);
+    fixtureSource.set(object, where);
     objects.push(object);
   });
   return objects;
