@@ -40,26 +40,6 @@ export function assertDeclared(
   );
 }
 
-/**
- * True when the declarations grant `verb` on `ref` in `scope`: the same rule
- * RBAC applies to what `kubepoll manifests` generates, used by the test kit.
- */
-export function isAllowed(
-  declarations: readonly ResourceDeclaration[],
-  ref: Pick<ResourceRef, 'group' | 'plural' | 'namespaced'>,
-  verb: string,
-  scope: Scope,
-  runNamespace: string,
-): boolean {
-  return declarations.some(
-    (d) =>
-      d.group === ref.group &&
-      d.plural === ref.plural &&
-      (d.verbs as readonly string[]).includes(verb) &&
-      (!ref.namespaced || coversScope(d, scope, runNamespace)),
-  );
-}
-
 function coversScope(declaration: ResourceDeclaration, scope: Scope, runNamespace: string): boolean {
   const allowed = declaration.namespaces;
   if (allowed === '*') return true;

@@ -4,8 +4,8 @@ import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { isAllowed } from '../access.js';
 import type { KubeObject, ResourceDeclaration } from '../job.js';
+import { planAllows, type RbacPlan, rbacPlan } from '../rbac.js';
 import { createTestCertificates } from './certs.js';
 import { makeToken, writeKubeconfig, writeServiceAccountDir } from './cluster-files.js';
 import { fixtureSource } from './fixtures.js';
@@ -87,7 +87,7 @@ export class FakeApiServer {
   readonly user: string;
   #token: string;
   #rbac: readonly ResourceDeclaration[] | undefined;
-  #rbacNamespace: string;
+  #plan: RbacPlan | undefined;
   #faults: Fault[] = [];
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
@@ -113,7 +113,7 @@ export class FakeApiServer {
     this.namespace = init.namespace;
     this.user = init.user;
     this.#rbac = init.rbac;
-    this.#rbacNamespace = init.namespace;
+    this.#plan = init.rbac && rbacPlan(init.rbac, init.namespace);
     this.#server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.#handle(req, res).catch((error: unknown) => {
         if (!res.headersSent) this.#json(req, res, 500, S.status(500, 'InternalError', `fake API server: ${String(error)}`));
@@ -211,7 +211,12 @@ export class FakeApiServer {
    */
   grant(declarations: readonly ResourceDeclaration[] | undefined, ownNamespace: string = this.namespace): void {
     this.#rbac = declarations;
-    this.#rbacNamespace = ownNamespace;
+    this.#plan = declarations && rbacPlan(declarations, ownNamespace);
+  }
+
+  /** Whether the service account may `verb` on `group/resource` in `namespace` (`undefined`: cluster scope or all namespaces). */
+  allows(verb: string, group: string, resource: string, namespace: string | undefined): boolean {
+    return this.#plan === undefined || planAllows(this.#plan, verb, group, resource, namespace);
   }
 
   /** Issues a new token, writes it (atomic symlink swap, as kubelet does), then rejects the old one. */
@@ -299,6 +304,19 @@ export class FakeApiServer {
       this.#json(req, res, 401, S.unauthorized());
       return;
     }
+    if (url.pathname === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews' && req.method === 'POST') {
+      const review = (parseJson(body) ?? {}) as { spec?: { resourceAttributes?: Record<string, string> } };
+      const a = review.spec?.resourceAttributes ?? {};
+      const allowed = this.allows(a.verb ?? '', a.group ?? '', a.resource ?? '', a.namespace || undefined);
+      this.#json(req, res, 201, {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        metadata: { creationTimestamp: null },
+        spec: review.spec ?? {},
+        status: allowed ? { allowed: true, reason: "allowed by the test kit's RBAC" } : { allowed: false },
+      });
+      return;
+    }
     const discovery = this.#discovery(url.pathname);
     if (discovery !== undefined) {
       this.#json(req, res, 200, discovery);
@@ -337,10 +355,7 @@ export class FakeApiServer {
     const { resource, namespace, name } = route;
     const { group, plural } = resource;
     const verb = rbacVerb(req.method ?? 'GET', name !== undefined);
-    if (
-      this.#rbac &&
-      !isAllowed(this.#rbac, resource, verb, resource.namespaced ? (namespace ?? '*') : undefined, this.#rbacNamespace)
-    ) {
+    if (!this.allows(verb, group, plural, namespace)) {
       this.#json(req, res, 403, S.forbidden(this.user, verb, group, plural, namespace, name));
       return;
     }

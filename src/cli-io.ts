@@ -1,0 +1,31 @@
+/** What a command may touch of the outside world; `src/cli.ts` fills it from `process`. */
+export interface CliIo {
+  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stderr: { write(text: string): unknown };
+  env: Readonly<Record<string, string | undefined>>;
+  homeDir: string;
+  /** Aborts with an `InterruptedError` on SIGTERM / SIGINT. */
+  interrupt: AbortSignal;
+}
+
+import { ConfigError } from './errors.js';
+
+/** A bad flag or argument: one line on stderr, exit 2. */
+export class UsageError extends ConfigError {
+  override name = 'UsageError';
+}
+
+/** Parses a whole number of seconds >= 1 given to `flag`. */
+export function parseSeconds(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new UsageError(`${flag} must be a whole number of seconds >= 1, got "${value}"`);
+  return Number(value);
+}
+
+/** Checks `--output`. */
+export function parseOutput(value: string | undefined): 'table' | 'json' {
+  const output = value ?? 'table';
+  if (output !== 'table' && output !== 'json') throw new UsageError(`--output must be table or json, got "${output}"`);
+  return output;
+}

@@ -1,0 +1,59 @@
+import { parseArgs } from 'node:util';
+import { type CliIo, parseSeconds, UsageError } from './cli-io.js';
+import { resolveClusterConfig } from './cluster-config.js';
+import { DEFAULT_JOBS_DIR, loadJob } from './job-loader.js';
+import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+import { runJob } from './run.js';
+
+/** `kubepoll run <job|path>`: runs a job once; the exit code is the run's. */
+export async function runCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      jobs: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      namespace: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      timeout: { type: 'string' },
+      'request-timeout': { type: 'string' },
+      'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError('run takes exactly one job name or path, e.g. "kubepoll run my-job"');
+  const timeoutSeconds = parseSeconds(values.timeout, '--timeout');
+  const requestTimeout = parseSeconds(values['request-timeout'], '--request-timeout');
+  const { level, format } = logOptions(values['log-level'], values['log-format'], io);
+
+  const job = await loadJob(positionals[0] as string, values.jobs ?? DEFAULT_JOBS_DIR);
+  const config = await resolveClusterConfig(
+    { kubeconfig: values.kubeconfig, context: values.context, namespace: values.namespace },
+    { env: io.env, homeDir: io.homeDir },
+  );
+  const report = await runJob(job, {
+    config,
+    logger: createLogger({ level, format }),
+    dryRun: values['dry-run'] ?? false,
+    timeoutSeconds,
+    signal: io.interrupt,
+    requestTimeoutMs: requestTimeout === undefined ? undefined : requestTimeout * 1000,
+  });
+  return report.exitCode;
+}
+
+/** Checks `--log-level` and `--log-format` (default: pretty on a terminal, else JSON). */
+export function logOptions(
+  levelFlag: string | undefined,
+  formatFlag: string | undefined,
+  io: CliIo,
+): { level: LogLevel; format: LogFormat } {
+  const level = levelFlag ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  }
+  const format = formatFlag ?? (io.stdout.isTTY ? 'pretty' : 'json');
+  if (format !== 'json' && format !== 'pretty') throw new UsageError(`--log-format must be json or pretty, got "${format}"`);
+  return { level: level as LogLevel, format };
+}
