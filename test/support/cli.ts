@@ -20,6 +20,8 @@ export interface CliOptions {
   cwd?: string;
   /** Called once with the child, e.g. to send it a signal when a log line appears. */
   onStdoutLine?: (line: string, child: ReturnType<typeof spawn>) => void;
+  /** Another build of the CLI to run (default: this checkout's dist/cli.js). */
+  bin?: string;
 }
 
 /**
@@ -35,7 +37,10 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     ...options.env,
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: env as NodeJS.ProcessEnv });
+    const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {
+      cwd: options.cwd ?? ROOT,
+      env: env as NodeJS.ProcessEnv,
+    });
     let stdout = '';
     let stderr = '';
     let pending = '';
@@ -51,10 +56,13 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     });
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      const lines = stdout
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = stdout.split('\n').flatMap((l) => {
+        try {
+          return l.startsWith('{') ? [JSON.parse(l) as Record<string, unknown>] : [];
+        } catch {
+          return [];
+        }
+      });
       resolve({ code, signal, stdout, stderr, lines });
     });
   });

@@ -1,0 +1,93 @@
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tokenExpiry } from '../../src/command-check.js';
+import { startTestCluster, type TestCluster } from '../../src/testing/index.js';
+import { ROOT, runCli } from '../support/cli.js';
+
+const JOBS = path.join(ROOT, 'test', 'fixtures', 'jobs');
+const writerDeclaration = [
+  { group: '', version: 'v1', plural: 'configmaps', namespaced: true, verbs: ['get', 'create', 'patch', 'delete'] as const },
+];
+
+let cluster: TestCluster | undefined;
+afterEach(async () => {
+  await cluster?.stop();
+  cluster = undefined;
+});
+
+describe('kubepoll check', () => {
+  it('reports config source, API version, token expiry and every declared permission; exit 0', async () => {
+    cluster = await startTestCluster({ namespace: 'team-a', rbac: [...writerDeclaration] });
+    const result = await runCli(['check', 'writer', '--jobs', JOBS, '--output', 'json'], { env: cluster.inClusterEnv });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({
+      config: { source: `in-cluster (${cluster.serviceAccountDir})`, namespace: 'team-a', server: cluster.url },
+      api: { reachable: true, version: 'v1.32.0-kubepoll-fake' },
+      token: { status: 'ok', expiresAt: expect.stringMatching(/^\d{4}-/) },
+      ok: true,
+    });
+    expect(report.permissions.map((p: { verb: string; allowed: boolean }) => [p.verb, p.allowed])).toEqual([
+      ['get', true],
+      ['create', true],
+      ['patch', true],
+      ['delete', true],
+    ]);
+    expect(result.stdout).not.toContain(cluster.token);
+  });
+
+  it('exit 3 with MISSING in the table when a permission is not granted', async () => {
+    cluster = await startTestCluster({
+      namespace: 'team-a',
+      rbac: [{ group: '', version: 'v1', plural: 'configmaps', namespaced: true, verbs: ['get', 'create'] }],
+    });
+    const result = await runCli(['check', 'writer', '--jobs', JOBS], { env: cluster.inClusterEnv });
+    expect(result.code).toBe(3);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^config\s+in-cluster \(.*\)\s+ok$/);
+    expect(lines.find((l) => l.includes('patch configmaps'))).toMatch(
+      /^job writer\s+patch configmaps in namespace team-a\s+MISSING$/,
+    );
+    expect(lines.find((l) => l.includes('get configmaps'))).toMatch(/allowed$/);
+  });
+
+  it('exit 2 on a config error', async () => {
+    const result = await runCli(['check', 'writer', '--jobs', JOBS]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^kubepoll: no cluster config found/);
+  });
+
+  it('exit 1 when the API server cannot be reached', async () => {
+    cluster = await startTestCluster({ namespace: 'team-a' });
+    const env = { ...cluster.inClusterEnv, KUBERNETES_SERVICE_PORT: '1' }; // nothing listens on port 1
+    const result = await runCli(['check', 'writer', '--jobs', JOBS, '-o', 'json'], { env });
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout).api).toMatchObject({ reachable: false, error: expect.stringContaining('ECONNREFUSED') });
+  });
+});
+
+describe('token expiry', () => {
+  const jwt = (payload: object) => `Bearer x.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.y`;
+  const now = Date.parse('2026-11-30T12:00:00Z');
+  it('reads exp and warns under ten minutes or when there is none', () => {
+    expect(tokenExpiry(jwt({ exp: now / 1000 + 3600 }), now)).toMatchObject({
+      status: 'ok',
+      expiresAt: '2026-11-30T13:00:00.000Z',
+    });
+    expect(tokenExpiry(jwt({ exp: now / 1000 + 300 }), now)).toMatchObject({
+      status: 'warn',
+      message: expect.stringContaining('expires in 5 min'),
+    });
+    expect(tokenExpiry(jwt({ exp: now / 1000 - 1 }), now)).toMatchObject({
+      status: 'warn',
+      message: expect.stringContaining('expired'),
+    });
+    expect(tokenExpiry(jwt({ sub: 'legacy' }), now)).toMatchObject({
+      status: 'warn',
+      message: expect.stringContaining('never expires'),
+    });
+    expect(tokenExpiry('Bearer opaque', now).status).toBe('unknown');
+    expect(tokenExpiry(undefined, now).status).toBe('unknown');
+  });
+});
