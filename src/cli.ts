@@ -11,8 +11,10 @@
 import { homedir } from 'node:os';
 import { type CliIo, UsageError } from './cli-io.js';
 import { checkCommand } from './command-check.js';
+import { jobsCommand } from './command-jobs.js';
 import { manifestsCommand } from './command-manifests.js';
 import { runCommand } from './command-run.js';
+import { scheduleCommand } from './command-schedule.js';
 import { InterruptedError, KubepollError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { DEFAULT_JOBS_DIR } from './job-loader.js';
@@ -28,9 +30,13 @@ Usage:
                                          ServiceAccount, RBAC and CronJob (or Job) YAML
   kubepoll check [job...] [options] [--output table|json]
                                          preflight: config, API, token expiry, permissions
+  kubepoll jobs [--jobs DIR] [--output table|json]
+                                         jobs, schedules, resources and next run times
+  kubepoll schedule [job...] [options] [--health-port PORT]
+                                         run jobs on their schedules until SIGTERM
   kubepoll --help | --version
 
-Options of run (check takes --jobs, --kubeconfig, --context, --namespace):
+Options of run (schedule takes them too, but --timeout; check takes --jobs, --kubeconfig, --context, --namespace):
   --jobs DIR              folder of job modules (default ./${DEFAULT_JOBS_DIR})
   --kubeconfig PATH       use this kubeconfig instead of in-cluster config
   --context NAME          kubeconfig context (default: the current context)
@@ -49,6 +55,8 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   run: runCommand,
   manifests: manifestsCommand,
   check: checkCommand,
+  jobs: (args, io) => jobsCommand(args, io),
+  schedule: scheduleCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -46,8 +46,8 @@ export class InterruptedError extends KubepollError {
   override name = 'InterruptedError';
   readonly code = 'INTERRUPTED';
   readonly signal: 'SIGTERM' | 'SIGINT';
-  constructor(signal: 'SIGTERM' | 'SIGINT') {
-    super(`interrupted by ${signal}`);
+  constructor(signal: 'SIGTERM' | 'SIGINT', message = `interrupted by ${signal}`) {
+    super(message);
     this.signal = signal;
   }
 }

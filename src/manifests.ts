@@ -3,6 +3,7 @@ import { ConfigError } from './errors.js';
 import type { LoadedJob } from './job.js';
 import { isDnsLabel } from './job-validate.js';
 import { type PolicyRule, rbacPlan } from './rbac.js';
+import { DEFAULT_STARTING_DEADLINE_SECONDS } from './scheduler.js';
 import { VERSION } from './version.js';
 
 /** The numeric non-root user and group the image runs as (the Dockerfile's USER). */
@@ -115,7 +116,7 @@ export function jobManifests(job: LoadedJob, options: ManifestOptions): K8sObjec
       schedule,
       timeZone: job.timeZone ?? 'Etc/UTC',
       concurrencyPolicy: job.concurrencyPolicy ?? 'Forbid',
-      startingDeadlineSeconds: job.startingDeadlineSeconds ?? 300,
+      startingDeadlineSeconds: job.startingDeadlineSeconds ?? DEFAULT_STARTING_DEADLINE_SECONDS,
       successfulJobsHistoryLimit: 3,
       failedJobsHistoryLimit: 3,
       jobTemplate: { metadata: { labels }, spec: jobSpec },

@@ -46,3 +46,9 @@ export function isTimeZone(zone: string): boolean {
     return false;
   }
 }
+
+/** The next `count` run times of a schedule after `from`, in its time zone (default `Etc/UTC`). */
+export function nextRuns(schedule: string, timeZone: string | undefined, from: Date, count: number): Date[] {
+  const expression = CronExpressionParser.parse(schedule.trim(), { tz: timeZone ?? 'Etc/UTC', currentDate: from });
+  return Array.from({ length: count }, () => expression.next().toDate());
+}

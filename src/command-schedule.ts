@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util';
+import { type CliIo, parseSeconds, UsageError } from './cli-io.js';
+import { resolveClusterConfig } from './cluster-config.js';
+import { loadJobs } from './command-manifests.js';
+import { logOptions } from './command-run.js';
+import { InterruptedError } from './errors.js';
+import { DEFAULT_JOBS_DIR } from './job-loader.js';
+import { createLogger } from './log.js';
+import { runJob } from './run.js';
+import { Scheduler } from './scheduler.js';
+
+/**
+ * `kubepoll schedule [job...]`: runs jobs at their cron ticks in one process
+ * until SIGTERM / SIGINT, then aborts in-flight runs, waits for their last log
+ * lines and exits 0. Every run is a full run, with cluster config resolved afresh.
+ */
+export async function scheduleCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      jobs: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      namespace: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'request-timeout': { type: 'string' },
+      'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
+      'health-port': { type: 'string' },
+    },
+  });
+  const { level, format } = logOptions(values['log-level'], values['log-format'], io);
+  const requestTimeout = parseSeconds(values['request-timeout'], '--request-timeout');
+  const healthPort = values['health-port'] === undefined ? undefined : Number(values['health-port']);
+  if (healthPort !== undefined && (!Number.isInteger(healthPort) || healthPort < 0 || healthPort > 65535)) {
+    throw new UsageError(`--health-port must be a port number, got "${values['health-port']}"`);
+  }
+  const all = await loadJobs(positionals, values.jobs ?? DEFAULT_JOBS_DIR);
+  const unscheduled = all.filter((j) => j.schedule === undefined);
+  if (positionals.length > 0 && unscheduled.length > 0) {
+    throw new UsageError(`job "${unscheduled[0]?.name}" has no schedule; run it once with kubepoll run`);
+  }
+  const jobs = all.filter((j) => j.schedule !== undefined);
+  if (jobs.length === 0) throw new UsageError('no job with a schedule to run');
+  const flags = { kubeconfig: values.kubeconfig, context: values.context, namespace: values.namespace };
+  const environment = { env: io.env, homeDir: io.homeDir };
+  await resolveClusterConfig(flags, environment); // a config error stops us now (exit 2), not at the first tick
+
+  const logger = createLogger({ level, format });
+  // prom-client is loaded only in this long-running mode.
+  const { SchedulerMetrics, startHealthServer } = await import('./metrics.js');
+  const metrics = new SchedulerMetrics();
+  metrics.declareJobs(jobs.map((j) => j.name));
+  const scheduler = new Scheduler(jobs, {
+    log: logger,
+    onSkip: (job, reason) => metrics.recordSkip(job.name, reason),
+    startRun: async (job, signal) => {
+      let config: Awaited<ReturnType<typeof resolveClusterConfig>>;
+      try {
+        config = await resolveClusterConfig(flags, environment);
+      } catch (error) {
+        logger.error({ job: job.name, err: error }, 'run not started: cluster config');
+        metrics.recordRun(
+          { job: job.name, runId: '', outcome: 'failed', exitCode: 2, durationMs: 0, requests: 0, retries: 0 },
+          Date.now(),
+        );
+        return undefined;
+      }
+      const report = await runJob(job, {
+        config,
+        logger,
+        dryRun: values['dry-run'] ?? false,
+        signal,
+        requestTimeoutMs: requestTimeout === undefined ? undefined : requestTimeout * 1000,
+      });
+      metrics.recordRun(report, Date.now());
+      return report;
+    },
+  });
+  const server = healthPort === undefined ? undefined : await startHealthServer(healthPort, () => scheduler.alive, metrics);
+  if (server) logger.info({ port: (server.address() as { port: number }).port }, 'health and metrics server listening');
+  scheduler.start();
+
+  const reason = await new Promise<InterruptedError>((resolve) => {
+    const done = () =>
+      resolve(io.interrupt.reason instanceof InterruptedError ? io.interrupt.reason : new InterruptedError('SIGTERM'));
+    if (io.interrupt.aborted) done();
+    else io.interrupt.addEventListener('abort', done, { once: true });
+  });
+  logger.info({ signal: reason.signal }, 'stopping: no new runs; aborting runs in flight');
+  await scheduler.stop(reason);
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  logger.info('scheduler stopped');
+  return 0;
+}
