@@ -35,7 +35,7 @@ export async function resolveJobFile(nameOrPath: string, jobsDir: string): Promi
   if (known === undefined) throw new JobLoadError(`unknown job "${nameOrPath}": jobs folder ${dir} does not exist (set --jobs)`);
   const names = known.map((f) => path.basename(f).replace(/\.[^.]+$/, ''));
   throw new JobLoadError(
-    `unknown job "${nameOrPath}" in ${dir}` + (names.length ? ` (jobs there: ${names.join(', ')})` : ' (no job modules there)'),
+    `unknown job "${nameOrPath}" in ${dir}${names.length ? ` (jobs there: ${names.join(', ')})` : ' (no job modules there)'}`,
   );
 }
 

@@ -25,7 +25,7 @@ describe('kubepoll jobs', () => {
       timeZone: 'Etc/UTC',
       resources: ['certificates.cert-manager.io [list] (all namespaces)'],
     });
-    const next = (certs?.nextRuns as string[]).map((t) => Date.parse(t));
+    const next = ((certs?.nextRuns ?? []) as string[]).map((t) => Date.parse(t));
     expect(next).toHaveLength(3);
     expect(next[1] as number).toBe((next[0] as number) + 6 * 3600_000);
     expect(new Date(next[0] as number).getUTCHours() % 6).toBe(0);

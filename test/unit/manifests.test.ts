@@ -16,6 +16,9 @@ const job = (fields: Partial<LoadedJob>): LoadedJob => ({
   ...fields,
 });
 
+// biome-ignore lint/suspicious/noExplicitAny: a loose view of the generated CronJob for assertions
+type CronJobShape = { spec: any };
+
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   ServiceAccount,
   Role,
@@ -110,7 +113,7 @@ describe('kubepoll manifests', () => {
   });
 
   it('the CronJob fails at once on exit codes 2 and 3, ignores disruptions, and runs locked down', () => {
-    const cronJob = jobManifests(mixed, { image: 'img', namespace: 'jobs' }).at(-1) as Record<string, any>;
+    const cronJob = jobManifests(mixed, { image: 'img', namespace: 'jobs' }).at(-1) as CronJobShape;
     expect(cronJob.spec).toMatchObject({
       schedule: '*/10 * * * *',
       timeZone: 'Europe/Berlin',

@@ -117,7 +117,7 @@ describe('scheduler', () => {
     await clock.advance(25_000);
     expect(starts).toHaveLength(2);
     expect(starts[0]?.signal.aborted).toBe(true);
-    expect((starts[0]?.signal.reason as Error).message).toBe('replaced by a newer run (concurrencyPolicy Replace)');
+    expect((starts[0]?.signal.reason as Error | undefined)?.message).toBe('replaced by a newer run (concurrencyPolicy Replace)');
     expect(starts[1]?.signal.aborted).toBe(false);
     expect(logs.lines().some((l) => l.msg === 'previous run still running; replacing it')).toBe(true);
   });
