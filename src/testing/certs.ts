@@ -85,7 +85,7 @@ interface CertificateFields {
 function certificate(f: CertificateFields): Buffer {
   const algorithm = seq(oid(OID.ecdsaWithSha256));
   const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f; // positive INTEGER
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x40; // positive and minimal (DER forbids a leading 0x00 here)
   const tbs = seq(
     tlv(0xa0, integer(Buffer.from([2]))), // version: v3
     integer(serial),
