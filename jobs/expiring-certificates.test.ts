@@ -6,7 +6,7 @@ import job from './expiring-certificates.ts';
 
 let cluster: TestCluster;
 beforeAll(async () => {
-  cluster = await startTestCluster({ fixtures: 'test/fixtures/cert-manager/*.yaml' });
+  cluster = await startTestCluster({ fixtures: 'jobs/fixtures/cert-manager-*.yaml' });
 });
 afterAll(() => cluster.stop());
 // The fixtures are dated around 2026-11-30: pin the clock the job reads.

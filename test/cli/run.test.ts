@@ -5,7 +5,7 @@ import { type CliResult, ROOT, runCli } from '../support/cli.js';
 import { configMap } from '../support/cluster.js';
 
 const JOBS = path.join(ROOT, 'test', 'fixtures', 'jobs');
-const CERT_FIXTURES = 'test/fixtures/cert-manager/*.yaml';
+const CERT_FIXTURES = 'jobs/fixtures/cert-manager-*.yaml';
 
 let cluster: TestCluster | undefined;
 afterEach(async () => {

@@ -35,7 +35,10 @@ async function buildRuntimeLayout(dir: string): Promise<void> {
       for (const source of sources) {
         const from = fromBuild ? path.join(ROOT, path.basename(source)) : path.join(ROOT, source);
         const to = target.endsWith('/') ? path.join(dir, target, path.basename(source)) : path.join(dir, target);
-        await cp(from, to, { recursive: true, filter: (src) => !/\.test\.[jt]s$/.test(src) });
+        await cp(from, to, {
+          recursive: true,
+          filter: (src) => !/\.test\.[jt]s$/.test(src) && !src.includes(`${path.sep}fixtures`),
+        });
       }
     } else if (instruction === 'RUN') {
       // --prefer-offline: the packages are in the npm cache after the project's own npm ci.
@@ -51,7 +54,7 @@ describe('the runtime image layout', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'kubepoll-image-'));
     await buildRuntimeLayout(dir);
-    cluster = await startTestCluster({ fixtures: path.join(ROOT, 'test/fixtures/cert-manager/*.yaml'), namespace: 'kubepoll' });
+    cluster = await startTestCluster({ fixtures: path.join(ROOT, 'jobs/fixtures/cert-manager-*.yaml'), namespace: 'kubepoll' });
   }, 120_000);
   afterAll(async () => {
     await cluster?.stop();

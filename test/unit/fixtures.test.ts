@@ -5,7 +5,7 @@ import { ROOT } from '../support/cli.js';
 
 describe('YAML fixtures', () => {
   it('loads several documents from several files, in file order', async () => {
-    const objects = await loadFixtures('test/fixtures/cert-manager/*.yaml', ROOT);
+    const objects = await loadFixtures('jobs/fixtures/cert-manager-*.yaml', ROOT);
     expect(objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
       'Certificate/shop-tls',
       'Certificate/api-tls',
