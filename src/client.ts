@@ -4,6 +4,7 @@ import { ApiError, apiErrorFromResponse, type RequestDescription } from './api-e
 import { apiPath, resourceName } from './api-path.js';
 import type { Credentials } from './credentials.js';
 import type { KubeObject, ListOptions, ObjectOptions, ResourceDeclaration, ResourceRef, RetryOptions, Verb } from './job.js';
+import { scanListPage } from './list-page.js';
 import { type RetryEvent, withRetry } from './retry-policy.js';
 import type { HttpMethod, Transport } from './transport.js';
 import { TransportError } from './transport-error.js';
@@ -47,15 +48,37 @@ interface Call {
   contentType?: string;
 }
 
+/** A list page whose items are parsed one at a time, as the job consumes them. */
 interface ListPage {
-  items?: KubeObject[] | null;
-  metadata?: { continue?: string };
+  metadata: { continue?: string };
+  count: number;
+  item(index: number): KubeObject;
+}
+
+function parseJson<T>(body: Buffer): T {
+  return JSON.parse(body.toString()) as T;
+}
+
+function readListPage(body: Buffer): ListPage {
+  const scanned = scanListPage(body);
+  if (scanned) {
+    const ranges = scanned.items;
+    return {
+      metadata: scanned.metadata ?? {},
+      count: ranges.length / 2,
+      item: (i) => JSON.parse(body.toString('utf8', ranges[2 * i], ranges[2 * i + 1])) as KubeObject,
+    };
+  }
+  // Not the shape the scanner expects: parse it whole (and let JSON.parse report what is wrong).
+  const list = parseJson<{ items?: KubeObject[] | null; metadata?: { continue?: string } }>(body);
+  const items = list.items ?? [];
+  return { metadata: list.metadata ?? {}, count: items.length, item: (i) => items[i] as KubeObject };
 }
 
 export function createApiClient(options: ClientOptions): ApiClient {
   const { transport, log, signal } = options;
 
-  async function call<T>(c: Call): Promise<T> {
+  async function call<T>(c: Call, parse: (body: Buffer) => T = parseJson): Promise<T> {
     assertDeclared(options.declarations, c.ref, c.verb, c.scope, options.namespace);
     const namespace = c.scope === '*' ? undefined : c.scope;
     const description: RequestDescription = { verb: c.verb, resource: resourceName(c.ref), namespace, name: c.name };
@@ -77,12 +100,23 @@ export function createApiClient(options: ClientOptions): ApiClient {
           if (error instanceof TransportError && !error.notSent) responseLost = true;
           throw error;
         }
-        if (response.status >= 200 && response.status < 300) return JSON.parse(response.body) as T;
+        if (response.status >= 200 && response.status < 300) {
+          try {
+            return parse(response.body);
+          } catch (error) {
+            throw new TypeError(
+              `${c.verb} ${description.resource}: the server's answer is not valid JSON (${(error as Error).message})`,
+              {
+                cause: error,
+              },
+            );
+          }
+        }
         // A repeated DELETE whose first answer was lost finds the object gone: that is success.
         if (c.method === 'DELETE' && responseLost && response.status === 404) {
           return { kind: 'Status', apiVersion: 'v1', status: 'Success', details: { name: c.name } } as T;
         }
-        throw apiErrorFromResponse(response.status, response.retryAfter, response.body, description);
+        throw apiErrorFromResponse(response.status, response.retryAfter, response.body.toString(), description);
       },
       {
         method: c.method,
@@ -138,13 +172,16 @@ export function createApiClient(options: ClientOptions): ApiClient {
       for (;;) {
         let page: ListPage;
         try {
-          page = await call<ListPage>({
-            verb: 'list',
-            method: 'GET',
-            ref,
-            scope,
-            query: { limit, continue: continueToken, labelSelector: opts?.labelSelector, fieldSelector: opts?.fieldSelector },
-          });
+          page = await call<ListPage>(
+            {
+              verb: 'list',
+              method: 'GET',
+              ref,
+              scope,
+              query: { limit, continue: continueToken, labelSelector: opts?.labelSelector, fieldSelector: opts?.fieldSelector },
+            },
+            readListPage,
+          );
         } catch (error) {
           if (!(isExpired(error) && continueToken !== undefined)) throw error;
           if (error.continueToken) {
@@ -163,7 +200,8 @@ export function createApiClient(options: ClientOptions): ApiClient {
           }
           continue;
         }
-        for (const item of page.items ?? []) {
+        for (let i = 0; i < page.count; i++) {
+          const item = page.item(i);
           const key = objectKey(item);
           if (skipThrough !== undefined && key <= skipThrough) continue;
           lastKey = key;

@@ -79,7 +79,7 @@ async function check(config: ClusterConfig, transport: Transport, jobs: LoadedJo
     });
     report.api =
       response.status === 200
-        ? { reachable: true, version: String(JSON.parse(response.body).gitVersion) }
+        ? { reachable: true, version: String(JSON.parse(response.body.toString()).gitVersion) }
         : { reachable: false, error: `GET /version answered ${response.status}` };
   } catch (error) {
     report.api = { reachable: false, error: (error as Error).message };
@@ -127,7 +127,7 @@ async function review(
     description: { verb: 'create', resource: 'selfsubjectaccessreviews.authorization.k8s.io' },
   });
   if (response.status !== 201 && response.status !== 200) return false;
-  return (JSON.parse(response.body) as { status?: { allowed?: boolean } }).status?.allowed === true;
+  return (JSON.parse(response.body.toString()) as { status?: { allowed?: boolean } }).status?.allowed === true;
 }
 
 /** Reads `exp` from a bearer JWT. Pure: `now` is passed in. */

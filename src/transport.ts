@@ -23,7 +23,8 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   retryAfter: string | undefined;
-  body: string;
+  /** The raw body: bytes, so a list page can be read without one large string (see list-page.ts). */
+  body: Buffer;
 }
 
 /**
@@ -79,7 +80,7 @@ export function createTransport(config: ClusterConfig, options: TransportOptions
           body: request.body ?? null,
           signal: request.signal,
         });
-        const body = await response.body.text();
+        const body = Buffer.from(await response.body.arrayBuffer());
         const retryAfter = response.headers['retry-after'];
         return { status: response.statusCode, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, body };
       } catch (error) {

@@ -235,3 +235,14 @@ describe('writes', () => {
     ]);
   });
 });
+
+describe('malformed answers', () => {
+  it('a list page that is not JSON fails with a clear error, not a retry', async () => {
+    nock(SERVER).get('/apis/cert-manager.io/v1/clusterissuers').query(true).reply(200, '<html>proxy error</html>');
+    const { client, transport } = nockClient();
+    await expect(collect(client.list(clusterIssuers))).rejects.toThrow(
+      /^list clusterissuers\.cert-manager\.io: the server's answer is not valid JSON/,
+    );
+    expect(transport.requests).toBe(1);
+  });
+});
