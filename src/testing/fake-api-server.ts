@@ -9,6 +9,7 @@ import { planAllows, type RbacPlan, rbacPlan } from '../rbac.js';
 import { createTestCertificates } from './certs.js';
 import { makeToken, writeKubeconfig, writeServiceAccountDir } from './cluster-files.js';
 import { fixtureSource } from './fixtures.js';
+import { decodeAccessReview } from './protobuf.js';
 import { SelectorError } from './selectors.js';
 import * as S from './status.js';
 import { mergePatch, type ServedResource, Store } from './store.js';
@@ -269,7 +270,8 @@ export class FakeApiServer {
     res.on('finish', () => {
       record.status = res.statusCode;
     });
-    const body = await readBody(req);
+    const rawBody = await readBody(req);
+    const body = rawBody.toString('utf8');
 
     const fault = this.#takeFault(req, url.pathname, url.searchParams);
     if (fault) {
@@ -305,7 +307,10 @@ export class FakeApiServer {
       return;
     }
     if (url.pathname === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews' && req.method === 'POST') {
-      const review = (parseJson(body) ?? {}) as { spec?: { resourceAttributes?: Record<string, string> } };
+      const protobuf = String(req.headers['content-type']).includes('protobuf') ? decodeAccessReview(rawBody) : undefined;
+      const review = (protobuf ? { spec: { resourceAttributes: protobuf } } : (parseJson(body) ?? {})) as {
+        spec?: { resourceAttributes?: Record<string, string> };
+      };
       const a = review.spec?.resourceAttributes ?? {};
       const allowed = this.allows(a.verb ?? '', a.group ?? '', a.resource ?? '', a.namespace || undefined);
       this.#json(req, res, 201, {
@@ -564,10 +569,10 @@ function rbacVerb(method: string, hasName: boolean): string {
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function parseJson(text: string): unknown {

@@ -58,6 +58,21 @@ describe.skipIf(!kubectlPath)('kubectl against the test kit', () => {
     ]);
   });
 
+  it('answers kubectl auth can-i from the RBAC rules (SelfSubjectAccessReview)', async () => {
+    cluster.grant([
+      { group: 'example.com', version: 'v1', plural: 'widgets', namespaced: true, verbs: ['list'], namespaces: '*' },
+    ]);
+    try {
+      const yes = await kubectl('auth', 'can-i', 'list', 'widgets.example.com', '--all-namespaces');
+      expect(yes.stdout.trim()).toBe('yes');
+      const no = await kubectl('auth', 'can-i', 'delete', 'widgets.example.com', '-n', 'team-a');
+      expect(no.stdout.trim()).toBe('no');
+      expect(no.code).toBe(1);
+    } finally {
+      cluster.grant(undefined);
+    }
+  });
+
   it("gives kubectl's Forbidden error for a resource RBAC does not grant", async () => {
     cluster.grant([]);
     try {
