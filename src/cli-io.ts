@@ -8,6 +8,7 @@ export interface CliIo {
   interrupt: AbortSignal;
 }
 
+import { type ClusterConfig, resolveClusterConfig } from './cluster-config.js';
 import { ConfigError } from './errors.js';
 
 /** A bad flag or argument: one line on stderr, exit 2. */
@@ -28,4 +29,23 @@ export function parseOutput(value: string | undefined): 'table' | 'json' {
   const output = value ?? 'table';
   if (output !== 'table' && output !== 'json') throw new UsageError(`--output must be table or json, got "${output}"`);
   return output;
+}
+
+/** The `parseArgs` options every command that talks to a cluster takes. */
+export const CLUSTER_OPTIONS = {
+  jobs: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  namespace: { type: 'string' },
+} as const;
+
+/** Resolves the cluster config from a command's flags and the process environment. */
+export function clusterConfig(
+  values: { kubeconfig?: string | undefined; context?: string | undefined; namespace?: string | undefined },
+  io: CliIo,
+): Promise<ClusterConfig> {
+  return resolveClusterConfig(
+    { kubeconfig: values.kubeconfig, context: values.context, namespace: values.namespace },
+    { env: io.env, homeDir: io.homeDir },
+  );
 }

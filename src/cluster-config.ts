@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import path from 'node:path';
 import { type Credentials, RefreshingCredentials, TokenFileCredentials } from './credentials.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, firstLine } from './errors.js';
 
 /** Where the in-cluster service-account files are mounted. */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -189,9 +189,4 @@ async function fromKubeconfig(files: string[], origin: string, flags: ConfigFlag
     namespace: flags.namespace || context.namespace || 'default',
     credentials,
   };
-}
-
-function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0] ?? message;
 }

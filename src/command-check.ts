@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { resourceName } from './api-path.js';
-import { type CliIo, parseOutput } from './cli-io.js';
-import { type ClusterConfig, resolveClusterConfig } from './cluster-config.js';
+import { CLUSTER_OPTIONS, type CliIo, clusterConfig, parseOutput } from './cli-io.js';
+import type { ClusterConfig } from './cluster-config.js';
 import { loadJobs } from './command-manifests.js';
 import type { LoadedJob } from './job.js';
 import { DEFAULT_JOBS_DIR } from './job-loader.js';
@@ -37,19 +37,13 @@ export async function checkCommand(args: string[], io: CliIo): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      jobs: { type: 'string' },
-      kubeconfig: { type: 'string' },
-      context: { type: 'string' },
-      namespace: { type: 'string' },
+      ...CLUSTER_OPTIONS,
       output: { type: 'string', short: 'o' },
     },
   });
   const output = parseOutput(values.output);
   const jobs = await loadJobs(positionals, values.jobs ?? DEFAULT_JOBS_DIR);
-  const config = await resolveClusterConfig(
-    { kubeconfig: values.kubeconfig, context: values.context, namespace: values.namespace },
-    { env: io.env, homeDir: io.homeDir },
-  );
+  const config = await clusterConfig(values, io);
   const transport = createTransport(config, { requestTimeoutMs: 10_000 });
   let report: CheckReport;
   try {

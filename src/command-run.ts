@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { type CliIo, parseSeconds, UsageError } from './cli-io.js';
-import { resolveClusterConfig } from './cluster-config.js';
+import { CLUSTER_OPTIONS, type CliIo, clusterConfig, parseSeconds, UsageError } from './cli-io.js';
 import { DEFAULT_JOBS_DIR, loadJob } from './job-loader.js';
 import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { runJob } from './run.js';
@@ -11,10 +10,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      jobs: { type: 'string' },
-      kubeconfig: { type: 'string' },
-      context: { type: 'string' },
-      namespace: { type: 'string' },
+      ...CLUSTER_OPTIONS,
       'dry-run': { type: 'boolean' },
       timeout: { type: 'string' },
       'request-timeout': { type: 'string' },
@@ -28,10 +24,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const { level, format } = logOptions(values['log-level'], values['log-format'], io);
 
   const job = await loadJob(positionals[0] as string, values.jobs ?? DEFAULT_JOBS_DIR);
-  const config = await resolveClusterConfig(
-    { kubeconfig: values.kubeconfig, context: values.context, namespace: values.namespace },
-    { env: io.env, homeDir: io.homeDir },
-  );
+  const config = await clusterConfig(values, io);
   const report = await runJob(job, {
     config,
     logger: createLogger({ level, format }),

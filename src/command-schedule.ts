@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { type CliIo, parseSeconds, UsageError } from './cli-io.js';
-import { resolveClusterConfig } from './cluster-config.js';
+import { CLUSTER_OPTIONS, type CliIo, clusterConfig, parseSeconds, UsageError } from './cli-io.js';
+import type { ClusterConfig } from './cluster-config.js';
 import { loadJobs } from './command-manifests.js';
 import { logOptions } from './command-run.js';
 import { InterruptedError } from './errors.js';
@@ -19,10 +19,7 @@ export async function scheduleCommand(args: string[], io: CliIo): Promise<number
     args,
     allowPositionals: true,
     options: {
-      jobs: { type: 'string' },
-      kubeconfig: { type: 'string' },
-      context: { type: 'string' },
-      namespace: { type: 'string' },
+      ...CLUSTER_OPTIONS,
       'dry-run': { type: 'boolean' },
       'request-timeout': { type: 'string' },
       'log-level': { type: 'string' },
@@ -43,9 +40,7 @@ export async function scheduleCommand(args: string[], io: CliIo): Promise<number
   }
   const jobs = all.filter((j) => j.schedule !== undefined);
   if (jobs.length === 0) throw new UsageError('no job with a schedule to run');
-  const flags = { kubeconfig: values.kubeconfig, context: values.context, namespace: values.namespace };
-  const environment = { env: io.env, homeDir: io.homeDir };
-  await resolveClusterConfig(flags, environment); // a config error stops us now (exit 2), not at the first tick
+  await clusterConfig(values, io); // a config error stops us now (exit 2), not at the first tick
 
   const logger = createLogger({ level, format });
   // prom-client is loaded only in this long-running mode.
@@ -56,9 +51,9 @@ export async function scheduleCommand(args: string[], io: CliIo): Promise<number
     log: logger,
     onSkip: (job, reason) => metrics.recordSkip(job.name, reason),
     startRun: async (job, signal) => {
-      let config: Awaited<ReturnType<typeof resolveClusterConfig>>;
+      let config: ClusterConfig;
       try {
-        config = await resolveClusterConfig(flags, environment);
+        config = await clusterConfig(values, io);
       } catch (error) {
         logger.error({ job: job.name, err: error }, 'run not started: cluster config');
         metrics.recordRun(

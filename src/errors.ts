@@ -65,3 +65,9 @@ function safeString(value: unknown): string {
     return String(value);
   }
 }
+
+/** The first line of an error's message: for one-line errors that wrap another. */
+export function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}

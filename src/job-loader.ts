@@ -1,7 +1,7 @@
 import { access, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { JobLoadError } from './errors.js';
+import { firstLine, JobLoadError } from './errors.js';
 import type { LoadedJob } from './job.js';
 import { jobProblems, normaliseJob } from './job-validate.js';
 
@@ -85,9 +85,4 @@ async function exists(file: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0] ?? message;
 }
