@@ -229,6 +229,17 @@ describe('resilience through the CLI', () => {
   });
 });
 
+describe('per-request timeout', () => {
+  it('a request that gets no answer fails after --request-timeout and is retried; the run succeeds', async () => {
+    cluster = await startTestCluster({ objects: tenConfigMaps(), namespace: 'team-a' });
+    cluster.inject({ hang: true, times: 1 });
+    const result = await runCli(['run', 'fast-retry', '--jobs', JOBS, '--request-timeout', '1'], { env: cluster.inClusterEnv });
+    expect(result.code).toBe(0);
+    expect(lastLine(result)).toMatchObject({ outcome: 'succeeded', retries: 1, result: { count: 10 } });
+    expect(result.lines.find((l) => l.level === 'warn')).toMatchObject({ errno: 'UND_ERR_HEADERS_TIMEOUT', attempt: 1 });
+  });
+});
+
 describe('signals', () => {
   it.each([
     ['SIGTERM', 143],

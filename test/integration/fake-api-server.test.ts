@@ -159,6 +159,29 @@ describe('Status bodies', () => {
     expect(cluster.store.resourceVersion).toBe(before);
   });
 
+  it('410 Expired for an expired continue token, with the inconsistent-continue token when asked', async () => {
+    const first = (await http(cluster, 'GET', `${WIDGETS}?limit=5`)).json();
+    const token = String((first.metadata as Record<string, unknown>).continue);
+    cluster.inject({ expireContinue: true, inconsistentContinue: true });
+    const expired = await http(cluster, 'GET', `${WIDGETS}?limit=5&continue=${token}`);
+    expect(expired.status).toBe(410);
+    const body = expired.json();
+    expect(body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'Expired', code: 410 });
+    expect(body.message).toMatch(
+      /^The provided continue parameter is too old to display a consistent list result\. You can start a new list without the continue parameter, or use the continue token in this response/,
+    );
+    const resumed = (
+      await http(cluster, 'GET', `${WIDGETS}?limit=5&continue=${(body.metadata as Record<string, string>).continue}`)
+    ).json();
+    expect(names(resumed)[0]).toBe(names((await http(cluster, 'GET', `${WIDGETS}?limit=10`)).json())[5]);
+    cluster.inject({ expireContinue: true });
+    const plain = (await http(cluster, 'GET', `${WIDGETS}?limit=5&continue=${token}`)).json();
+    expect(plain.metadata).toEqual({});
+    expect(plain.message).toBe(
+      'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+    );
+  });
+
   it('403 with the API server message when RBAC denies', async () => {
     cluster.grant([{ group: 'example.com', version: 'v1', plural: 'widgets', namespaced: true, verbs: ['get'] }], 'team-a');
     try {
