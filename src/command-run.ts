@@ -21,13 +21,13 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('run takes exactly one job name or path, e.g. "kubepoll run my-job"');
   const timeoutSeconds = parseSeconds(values.timeout, '--timeout');
   const requestTimeout = parseSeconds(values['request-timeout'], '--request-timeout');
-  const { level, format } = logOptions(values['log-level'], values['log-format'], io);
+  const { level, format, colour } = logOptions(values['log-level'], values['log-format'], io);
 
   const job = await loadJob(positionals[0] as string, values.jobs ?? DEFAULT_JOBS_DIR);
   const config = await clusterConfig(values, io);
   const report = await runJob(job, {
     config,
-    logger: createLogger({ level, format }),
+    logger: createLogger({ level, format, colour }),
     dryRun: values['dry-run'] ?? false,
     timeoutSeconds,
     signal: io.interrupt,
@@ -41,12 +41,12 @@ export function logOptions(
   levelFlag: string | undefined,
   formatFlag: string | undefined,
   io: CliIo,
-): { level: LogLevel; format: LogFormat } {
+): { level: LogLevel; format: LogFormat; colour: boolean } {
   const level = levelFlag ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
   }
   const format = formatFlag ?? (io.stdout.isTTY ? 'pretty' : 'json');
   if (format !== 'json' && format !== 'pretty') throw new UsageError(`--log-format must be json or pretty, got "${format}"`);
-  return { level: level as LogLevel, format };
+  return { level: level as LogLevel, format, colour: io.stdout.isTTY === true && !('NO_COLOR' in io.env) };
 }

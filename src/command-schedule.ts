@@ -27,7 +27,7 @@ export async function scheduleCommand(args: string[], io: CliIo): Promise<number
       'health-port': { type: 'string' },
     },
   });
-  const { level, format } = logOptions(values['log-level'], values['log-format'], io);
+  const { level, format, colour } = logOptions(values['log-level'], values['log-format'], io);
   const requestTimeout = parseSeconds(values['request-timeout'], '--request-timeout');
   const healthPort = values['health-port'] === undefined ? undefined : Number(values['health-port']);
   if (healthPort !== undefined && (!Number.isInteger(healthPort) || healthPort < 0 || healthPort > 65535)) {
@@ -42,7 +42,7 @@ export async function scheduleCommand(args: string[], io: CliIo): Promise<number
   if (jobs.length === 0) throw new UsageError('no job with a schedule to run');
   await clusterConfig(values, io); // a config error stops us now (exit 2), not at the first tick
 
-  const logger = createLogger({ level, format });
+  const logger = createLogger({ level, format, colour });
   // prom-client is loaded only in this long-running mode.
   const { SchedulerMetrics, startHealthServer } = await import('./metrics.js');
   const metrics = new SchedulerMetrics();

@@ -11,6 +11,8 @@ export interface LoggerOptions {
   format?: LogFormat;
   /** Where lines go; default stdout (written synchronously, so the last line survives `process.exit`). */
   stream?: DestinationStream;
+  /** Colour the level in pretty output (the CLI sets it for a terminal without NO_COLOR). */
+  colour?: boolean;
 }
 
 /** Field paths that are never logged, whatever a job passes to `ctx.log`. */
@@ -33,7 +35,7 @@ const REDACT = [
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const json = options.stream ?? pino.destination({ fd: 1, sync: true });
-  const stream = options.format === 'pretty' ? prettyStream(json) : json;
+  const stream = options.format === 'pretty' ? prettyStream(json, options.colour ?? false) : json;
   return pino(
     {
       level: options.level ?? 'info',
@@ -88,8 +90,7 @@ export function formatPretty(line: string, colour: boolean): string {
   return `${clock} ${tag} [${job ?? 'kubepoll'}] ${msg ?? ''}${fields ? ` ${fields}` : ''}\n`;
 }
 
-function prettyStream(out: DestinationStream): DestinationStream {
-  const colour = process.stdout.isTTY === true && !('NO_COLOR' in process.env);
+function prettyStream(out: DestinationStream, colour: boolean): DestinationStream {
   return {
     write(chunk: string) {
       for (const line of chunk.split('\n')) if (line) out.write(formatPretty(line, colour));

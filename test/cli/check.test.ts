@@ -50,6 +50,7 @@ describe('kubepoll check', () => {
       /^job writer\s+patch configmaps in namespace team-a\s+MISSING$/,
     );
     expect(lines.find((l) => l.includes('get configmaps'))).toMatch(/allowed$/);
+    expect(result.stdout + result.stderr).not.toContain(cluster.token);
   });
 
   it('exit 2 on a config error', async () => {

@@ -186,6 +186,7 @@ describe('exit codes', () => {
     const result = await runCli(['run', 'hangs', '--jobs', JOBS, '--timeout', '1'], { env: cluster.inClusterEnv });
     expect(result.code).toBe(4);
     expect(lastLine(result)).toMatchObject({ msg: 'run finished', outcome: 'timeout', err: { type: 'DeadlineError' } });
+    expectNoSecrets(result, cluster);
   });
 });
 
