@@ -92,6 +92,8 @@ export class FakeApiServer {
   #faults: Fault[] = [];
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
+  /** TLS connections accepted so far (a client with one connection pool opens one per parallel request, not one per request). */
+  connections = 0;
 
   private constructor(init: {
     server: Server;
@@ -119,6 +121,9 @@ export class FakeApiServer {
       this.#handle(req, res).catch((error: unknown) => {
         if (!res.headersSent) this.#json(req, res, 500, S.status(500, 'InternalError', `fake API server: ${String(error)}`));
       });
+    });
+    this.#server.on('secureConnection', () => {
+      this.connections++;
     });
     this.#server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);

@@ -41,6 +41,9 @@ describe('runner against the fake API server over HTTPS', () => {
     expect(new Set(names).size).toBe(2500);
     expect(listRequests(cluster)).toHaveLength(5);
     expect(run.requests).toBe(5);
+    // One pool for the run: connections are reused, not opened per request.
+    expect(cluster.connections).toBeGreaterThanOrEqual(1);
+    expect(cluster.connections).toBeLessThan(run.requests);
     expect(run.logs.at(-1)).toMatchObject({ msg: 'run finished', outcome: 'succeeded', requests: 5, retries: 0, job: 'lister' });
   });
 
@@ -192,5 +195,14 @@ describe('runner against the fake API server over HTTPS', () => {
     const run = await runJob({ name: 'bigint', run: () => ({ n: 1n }) }, { cluster });
     expect(run).toMatchObject({ outcome: 'failed', exitCode: 1 });
     expect(run.error?.message).toMatch(/not JSON-serialisable/);
+  });
+});
+
+describe('connection reuse', () => {
+  it('200 pages travel over a handful of connections', async () => {
+    cluster = await startTestCluster({ objects: widgetObjects(400) });
+    const run = await runJob(listingJob(2), { cluster });
+    expect(run.requests).toBe(200);
+    expect(cluster.connections).toBeLessThanOrEqual(4);
   });
 });
