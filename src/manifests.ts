@@ -180,7 +180,8 @@ function jobSpecFor(job: LoadedJob, image: string, account: string, labels: Reco
           {
             name: 'kube-api-access',
             projected: {
-              defaultMode: 0o440,
+              // 0644, as in the kube-api-access volume Kubernetes itself injects.
+              defaultMode: 0o644,
               sources: [
                 { serviceAccountToken: { path: 'token', expirationSeconds: TOKEN_EXPIRATION_SECONDS } },
                 { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
