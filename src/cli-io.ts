@@ -1,3 +1,6 @@
+import { type ClusterConfig, resolveClusterConfig } from './cluster-config.js';
+import { ConfigError } from './errors.js';
+
 /** What a command may touch of the outside world; `src/cli.ts` fills it from `process`. */
 export interface CliIo {
   stdout: { write(text: string): unknown; isTTY?: boolean };
@@ -7,9 +10,6 @@ export interface CliIo {
   /** Aborts with an `InterruptedError` on SIGTERM / SIGINT. */
   interrupt: AbortSignal;
 }
-
-import { type ClusterConfig, resolveClusterConfig } from './cluster-config.js';
-import { ConfigError } from './errors.js';
 
 /** A bad flag or argument: one line on stderr, exit 2. */
 export class UsageError extends ConfigError {

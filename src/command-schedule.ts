@@ -1,11 +1,10 @@
 import { parseArgs } from 'node:util';
-import { CLUSTER_OPTIONS, type CliIo, clusterConfig, parseSeconds, UsageError } from './cli-io.js';
+import { CLUSTER_OPTIONS, type CliIo, clusterConfig, UsageError } from './cli-io.js';
 import type { ClusterConfig } from './cluster-config.js';
 import { loadJobs } from './command-manifests.js';
-import { logOptions } from './command-run.js';
+import { RUN_OPTIONS, runSettings } from './command-run.js';
 import { InterruptedError } from './errors.js';
 import { DEFAULT_JOBS_DIR } from './job-loader.js';
-import { createLogger } from './log.js';
 import { runJob } from './run.js';
 import { Scheduler } from './scheduler.js';
 
@@ -18,17 +17,9 @@ export async function scheduleCommand(args: string[], io: CliIo): Promise<number
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: {
-      ...CLUSTER_OPTIONS,
-      'dry-run': { type: 'boolean' },
-      'request-timeout': { type: 'string' },
-      'log-level': { type: 'string' },
-      'log-format': { type: 'string' },
-      'health-port': { type: 'string' },
-    },
+    options: { ...CLUSTER_OPTIONS, ...RUN_OPTIONS, 'health-port': { type: 'string' } },
   });
-  const { level, format, colour } = logOptions(values['log-level'], values['log-format'], io);
-  const requestTimeout = parseSeconds(values['request-timeout'], '--request-timeout');
+  const { logger, dryRun, requestTimeoutMs } = runSettings(values, io);
   const healthPort = values['health-port'] === undefined ? undefined : Number(values['health-port']);
   if (healthPort !== undefined && (!Number.isInteger(healthPort) || healthPort < 0 || healthPort > 65535)) {
     throw new UsageError(`--health-port must be a port number, got "${values['health-port']}"`);
@@ -42,7 +33,6 @@ export async function scheduleCommand(args: string[], io: CliIo): Promise<number
   if (jobs.length === 0) throw new UsageError('no job with a schedule to run');
   await clusterConfig(values, io); // a config error stops us now (exit 2), not at the first tick
 
-  const logger = createLogger({ level, format, colour });
   // prom-client is loaded only in this long-running mode.
   const { SchedulerMetrics, startHealthServer } = await import('./metrics.js');
   const metrics = new SchedulerMetrics();
@@ -65,9 +55,9 @@ export async function scheduleCommand(args: string[], io: CliIo): Promise<number
       const report = await runJob(job, {
         config,
         logger,
-        dryRun: values['dry-run'] ?? false,
+        dryRun,
         signal,
-        requestTimeoutMs: requestTimeout === undefined ? undefined : requestTimeout * 1000,
+        requestTimeoutMs,
       });
       metrics.recordRun(report, Date.now());
       return report;
