@@ -5,6 +5,7 @@ import type { ClusterConfig } from './cluster-config.js';
 import { loadJobs } from './command-manifests.js';
 import type { LoadedJob } from './job.js';
 import { DEFAULT_JOBS_DIR } from './job-loader.js';
+import { formatColumns } from './table.js';
 import { createTransport, type Transport } from './transport.js';
 
 /** A token closer to expiry than this is reported as a warning. */
@@ -167,7 +168,5 @@ function table(report: CheckReport): string {
       p.namespace === undefined ? 'cluster scope' : p.namespace === '*' ? 'all namespaces' : `namespace ${p.namespace}`;
     rows.push([`job ${p.job}`, `${p.verb} ${p.resource} in ${where}`, p.allowed ? 'allowed' : 'MISSING']);
   }
-  const w0 = Math.max(...rows.map((r) => r[0].length));
-  const w1 = Math.max(...rows.map((r) => r[1].length));
-  return `${rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`).join('\n')}\n`;
+  return formatColumns(rows);
 }

@@ -6,6 +6,7 @@ import { JobLoadError } from './errors.js';
 import type { ResourceDeclaration } from './job.js';
 import { DEFAULT_JOBS_DIR, listJobFiles, loadJobFile } from './job-loader.js';
 import { nextRuns } from './schedule.js';
+import { formatColumns } from './table.js';
 
 interface JobRow {
   name: string;
@@ -75,11 +76,5 @@ function table(rows: JobRow[]): string {
           (r.resources ?? []).join('; ') || '(none)',
         ],
   );
-  const widths = header.map((h, i) => Math.max(h.length, ...body.slice(0).map((row) => (i < 4 ? (row[i] ?? '').length : 0))));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i < 4 ? c.padEnd(widths[i] ?? 0) : c))
-      .join('  ')
-      .trimEnd();
-  return `${[line(header), ...body.map(line)].join('\n')}\n`;
+  return formatColumns([header, ...body]);
 }

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatPretty } from './log.js';
+import { formatColumns } from './table.js';
 import { startTestCluster } from './testing/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -75,9 +76,7 @@ try {
   await cluster.stop();
 }
 const header = ['job', 'outcome', 'exit', 'took', 'requests', 'result'];
-const widths = header.map((h, i) => Math.max(h.length, ...summary.map((row) => (i < 5 ? (row[i] ?? '').length : 0))));
-const line = (cells: string[]) => cells.map((c, i) => (i < 5 ? c.padEnd(widths[i] ?? 0) : c)).join('  ');
-process.stdout.write(`\n${bold('Summary')}\n${line(header)}\n${summary.map(line).join('\n')}\n`);
+process.stdout.write(`\n${bold('Summary')}\n${formatColumns([header, ...summary])}`);
 process.stdout.write(
   `\nNext: write your own job in jobs/, test it with kubepoll/testing, deploy with kubepoll manifests (see README.md).\n`,
 );
