@@ -5,6 +5,7 @@ import { apiPath, resourceName } from './api-path.js';
 import type { Credentials } from './credentials.js';
 import type { KubeObject, ListOptions, ObjectOptions, ResourceDeclaration, ResourceRef, RetryOptions, Verb } from './job.js';
 import { scanListPage } from './list-page.js';
+import { rbacPlan } from './rbac.js';
 import { type RetryEvent, withRetry } from './retry-policy.js';
 import type { HttpMethod, Transport } from './transport.js';
 import { TransportError } from './transport-error.js';
@@ -77,9 +78,10 @@ function readListPage(body: Buffer): ListPage {
 
 export function createApiClient(options: ClientOptions): ApiClient {
   const { transport, log, signal } = options;
+  const plan = rbacPlan(options.declarations, options.namespace);
 
   async function call<T>(c: Call, parse: (body: Buffer) => T = parseJson): Promise<T> {
-    assertDeclared(options.declarations, c.ref, c.verb, c.scope, options.namespace);
+    assertDeclared(options.declarations, plan, c.ref, c.verb, c.scope);
     const namespace = c.scope === '*' ? undefined : c.scope;
     const description: RequestDescription = { verb: c.verb, resource: resourceName(c.ref), namespace, name: c.name };
     let responseLost = false;

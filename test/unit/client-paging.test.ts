@@ -132,6 +132,15 @@ describe('declared access', () => {
     expect(transport.requests).toBe(0);
   });
 
+  it('refuses a call whose scope the declaration does not grant, as the generated RBAC would', async () => {
+    // Declared namespaced: the Role it generates cannot grant cluster-scoped access.
+    const { client, transport } = nockClient({ declarations: [{ ...clusterIssuers, namespaced: true, verbs: ['list'] }] });
+    await expect(collect(client.list(clusterIssuers))).rejects.toThrow(
+      'the job calls clusterissuers.cert-manager.io as cluster-scoped but declared it namespaced: set namespaced: false on that declaration',
+    );
+    expect(transport.requests).toBe(0);
+  });
+
   it('allows exactly the declared namespaces', async () => {
     nock(SERVER)
       .get('/api/v1/namespaces/ops/configmaps/x')
