@@ -16,76 +16,27 @@ export interface Credentials {
 /** How long a token read from a file is used before it is read again. */
 export const TOKEN_MAX_AGE_MS = 60_000;
 
-/**
- * A bearer token read from a file: the projected service-account token, which
- * kubelet rotates by an atomic symlink swap (`..data`), so every read sees
- * either the old or the new file whole.
- */
-export class TokenFileCredentials implements Credentials {
-  readonly #file: string;
-  readonly #maxAgeMs: number;
-  readonly #now: () => number;
-  #token: string | undefined;
-  #readAt = 0;
-
-  constructor(file: string, options: { maxAgeMs?: number; now?: () => number } = {}) {
-    this.#file = file;
-    this.#maxAgeMs = options.maxAgeMs ?? TOKEN_MAX_AGE_MS;
-    this.#now = options.now ?? Date.now;
-  }
-
-  async authorization(): Promise<string> {
-    if (this.#token === undefined || this.#now() - this.#readAt >= this.#maxAgeMs) await this.refresh();
-    return `Bearer ${this.#token}`;
-  }
-
-  async refresh(): Promise<void> {
-    let token: string;
-    try {
-      token = (await readFile(this.#file, 'utf8')).trim();
-    } catch (error) {
-      // A read that fails mid-rotation keeps the token we have; the next read or a 401 tries again.
-      if (this.#token !== undefined) return;
-      throw new ConfigError(
-        `cannot read service-account token ${this.#file}: ${(error as NodeJS.ErrnoException).code ?? error}`,
-        {
-          cause: error,
-        },
-      );
-    }
-    if (token === '') {
-      if (this.#token !== undefined) return;
-      throw new ConfigError(`service-account token file ${this.#file} is empty`);
-    }
-    this.#token = token;
-    this.#readAt = this.#now();
-  }
-}
-
-/** A fixed Authorization header (or none), for kubeconfigs with static credentials. */
-export class StaticCredentials implements Credentials {
-  readonly #value: string | undefined;
-  constructor(value: string | undefined) {
-    this.#value = value;
-  }
-  async authorization(): Promise<string | undefined> {
-    return this.#value;
-  }
-  async refresh(): Promise<void> {}
-}
-
 /** Credentials recomputed by a function (kubeconfig exec plugins, token files), cached for `maxAgeMs`. */
 export class RefreshingCredentials implements Credentials {
   readonly #load: () => Promise<string | undefined>;
   readonly #maxAgeMs: number;
   readonly #now: () => number;
+  readonly #keepOnError: boolean;
   #value: string | undefined;
   #loadedAt: number | undefined;
 
-  constructor(load: () => Promise<string | undefined>, options: { maxAgeMs?: number; now?: () => number } = {}) {
+  /**
+   * `keepOnError`: a reload that fails after a first success keeps the value it
+   * has (and its age), instead of failing the run; the next reload tries again.
+   */
+  constructor(
+    load: () => Promise<string | undefined>,
+    options: { maxAgeMs?: number; now?: () => number; keepOnError?: boolean } = {},
+  ) {
     this.#load = load;
     this.#maxAgeMs = options.maxAgeMs ?? TOKEN_MAX_AGE_MS;
     this.#now = options.now ?? Date.now;
+    this.#keepOnError = options.keepOnError ?? false;
   }
 
   async authorization(): Promise<string | undefined> {
@@ -94,7 +45,37 @@ export class RefreshingCredentials implements Credentials {
   }
 
   async refresh(): Promise<void> {
-    this.#value = await this.#load();
+    try {
+      this.#value = await this.#load();
+    } catch (error) {
+      if (this.#keepOnError && this.#value !== undefined) return;
+      throw error;
+    }
     this.#loadedAt = this.#now();
   }
+}
+
+/**
+ * A bearer token read from a file: the projected service-account token, which
+ * kubelet rotates by an atomic symlink swap (`..data`), so every read sees
+ * either the old or the new file whole. A read that fails mid-rotation keeps the
+ * token we have; the next reload (its age running out, or a 401) tries again.
+ */
+export class TokenFileCredentials extends RefreshingCredentials {
+  constructor(file: string, options: { maxAgeMs?: number; now?: () => number } = {}) {
+    super(() => readToken(file), { ...options, keepOnError: true });
+  }
+}
+
+async function readToken(file: string): Promise<string> {
+  let token: string;
+  try {
+    token = (await readFile(file, 'utf8')).trim();
+  } catch (error) {
+    throw new ConfigError(`cannot read service-account token ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`, {
+      cause: error,
+    });
+  }
+  if (token === '') throw new ConfigError(`service-account token file ${file} is empty`);
+  return `Bearer ${token}`;
 }
