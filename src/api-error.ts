@@ -19,7 +19,8 @@ export interface StatusBody {
   metadata?: { continue?: string };
 }
 
-const REASON_BY_STATUS: Record<number, string> = {
+/** The Status `reason` the API server gives each HTTP status (used when a body has none, and by the test kit). */
+export const REASON_BY_STATUS: Readonly<Record<number, string>> = {
   400: 'BadRequest',
   401: 'Unauthorized',
   403: 'Forbidden',
@@ -30,6 +31,7 @@ const REASON_BY_STATUS: Record<number, string> = {
   422: 'Invalid',
   429: 'TooManyRequests',
   500: 'InternalError',
+  502: 'BadGateway',
   503: 'ServiceUnavailable',
   504: 'Timeout',
 };

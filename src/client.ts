@@ -65,7 +65,7 @@ function readListPage(body: Buffer): ListPage {
   if (scanned) {
     const ranges = scanned.items;
     return {
-      metadata: scanned.metadata ?? {},
+      metadata: scanned.metadata,
       count: ranges.length / 2,
       item: (i) => JSON.parse(body.toString('utf8', ranges[2 * i], ranges[2 * i + 1])) as KubeObject,
     };
@@ -209,7 +209,7 @@ export function createApiClient(options: ClientOptions): ApiClient {
           lastKey = key;
           yield item;
         }
-        continueToken = page.metadata?.continue || undefined;
+        continueToken = page.metadata.continue || undefined;
         if (continueToken === undefined) return;
       }
     },

@@ -129,14 +129,15 @@ async function review(
 export function tokenExpiry(authorization: string | undefined, now: number): CheckReport['token'] {
   if (!authorization?.startsWith('Bearer '))
     return { status: 'unknown', message: 'no bearer token (client certificate or other auth)' };
+  const notJwt = { status: 'unknown', message: 'token is not a JWT; its expiry cannot be read' } as const;
   const parts = authorization.slice(7).split('.');
+  if (parts.length !== 3) return notJwt;
   let exp: unknown;
   try {
     exp = (JSON.parse(Buffer.from(parts[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown }).exp;
   } catch {
-    return { status: 'unknown', message: 'token is not a JWT; its expiry cannot be read' };
+    return notJwt;
   }
-  if (parts.length !== 3) return { status: 'unknown', message: 'token is not a JWT; its expiry cannot be read' };
   if (typeof exp !== 'number')
     return { status: 'warn', message: 'token never expires: use a projected service-account token with expirationSeconds' };
   const expiresAt = new Date(exp * 1000).toISOString();

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { REASON_BY_STATUS } from '../api-error.js';
 import type { KubeObject, ResourceDeclaration } from '../job.js';
 import { planAllows, type RbacPlan, rbacPlan } from '../rbac.js';
 import { createTestCertificates } from './certs.js';
@@ -119,7 +120,7 @@ export class FakeApiServer {
     this.#plan = init.rbac && rbacPlan(init.rbac, init.namespace);
     this.#server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.#handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) this.#json(req, res, 500, S.status(500, 'InternalError', `fake API server: ${String(error)}`));
+        if (!res.headersSent) this.#json(res, 500, S.status(500, 'InternalError', `fake API server: ${String(error)}`));
       });
     });
     this.#server.on('secureConnection', () => {
@@ -293,8 +294,8 @@ export class FakeApiServer {
           res.end(fault.message ?? 'Too many requests, please try again later.\n');
           return;
         }
-        const reason = S.REASONS[fault.status] ?? 'Unknown';
-        this.#json(req, res, fault.status, S.status(fault.status, reason, fault.message ?? `injected ${fault.status} ${reason}`));
+        const reason = REASON_BY_STATUS[fault.status] ?? 'Unknown';
+        this.#json(res, fault.status, S.status(fault.status, reason, fault.message ?? `injected ${fault.status} ${reason}`));
         return;
       }
       if ('rotateToken' in fault) await this.rotateToken();
@@ -302,13 +303,13 @@ export class FakeApiServer {
         const token = fault.inconsistentContinue
           ? reissueToken(url.searchParams.get('continue') ?? '', this.store.resourceVersion)
           : undefined;
-        this.#json(req, res, 410, S.expired(token));
+        this.#json(res, 410, S.expired(token));
         return;
       }
     }
 
     if (req.headers.authorization !== `Bearer ${this.#token}`) {
-      this.#json(req, res, 401, S.unauthorized());
+      this.#json(res, 401, S.unauthorized());
       return;
     }
     if (url.pathname === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews' && req.method === 'POST') {
@@ -318,7 +319,7 @@ export class FakeApiServer {
       };
       const a = review.spec?.resourceAttributes ?? {};
       const allowed = this.allows(a.verb ?? '', a.group ?? '', a.resource ?? '', a.namespace || undefined);
-      this.#json(req, res, 201, {
+      this.#json(res, 201, {
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SelfSubjectAccessReview',
         metadata: { creationTimestamp: null },
@@ -329,12 +330,12 @@ export class FakeApiServer {
     }
     const discovery = this.#discovery(url.pathname);
     if (discovery !== undefined) {
-      this.#json(req, res, 200, discovery);
+      this.#json(res, 200, discovery);
       return;
     }
     const route = this.#route(url.pathname);
     if (!route) {
-      this.#json(req, res, 404, S.unknownResource());
+      this.#json(res, 404, S.unknownResource());
       return;
     }
     await this.#serve(req, res, route, url.searchParams, body);
@@ -366,7 +367,7 @@ export class FakeApiServer {
     const { group, plural } = resource;
     const verb = rbacVerb(req.method ?? 'GET', name !== undefined);
     if (!this.allows(verb, group, plural, namespace)) {
-      this.#json(req, res, 403, S.forbidden(this.user, verb, group, plural, namespace, name));
+      this.#json(res, 403, S.forbidden(this.user, verb, group, plural, namespace, name));
       return;
     }
     const dryRun = query.get('dryRun') === 'All';
@@ -374,18 +375,17 @@ export class FakeApiServer {
 
     switch (verb) {
       case 'list':
-        return this.#list(req, res, resource, namespace, query);
+        return this.#list(res, resource, namespace, query);
       case 'get':
-        if (!existing) return this.#json(req, res, 404, S.notFound(group, plural, name as string));
-        return this.#json(req, res, 200, existing);
+        if (!existing) return this.#json(res, 404, S.notFound(group, plural, name as string));
+        return this.#json(res, 200, existing);
       case 'create':
-        return this.#create(req, res, resource, namespace, body, dryRun);
+        return this.#create(res, resource, namespace, body, dryRun);
       case 'patch':
       case 'update': {
-        if (!existing) return this.#json(req, res, 404, S.notFound(group, plural, name as string));
+        if (!existing) return this.#json(res, 404, S.notFound(group, plural, name as string));
         if (verb === 'patch' && !String(req.headers['content-type']).startsWith('application/merge-patch+json')) {
           return this.#json(
-            req,
             res,
             415,
             S.status(
@@ -396,22 +396,21 @@ export class FakeApiServer {
           );
         }
         const change = parseJson(body);
-        if (change === undefined) return this.#json(req, res, 400, S.badRequest('the body of the request is not valid JSON'));
+        if (change === undefined) return this.#json(res, 400, S.badRequest('the body of the request is not valid JSON'));
         const wantedRv = (change as KubeObject).metadata?.resourceVersion;
         if (wantedRv !== undefined && wantedRv !== existing.metadata?.resourceVersion) {
-          return this.#json(req, res, 409, S.conflict(group, plural, name as string));
+          return this.#json(res, 409, S.conflict(group, plural, name as string));
         }
         const next = (verb === 'patch' ? mergePatch(existing, change) : change) as KubeObject;
         next.metadata = { ...next.metadata, name: name as string, ...(namespace ? { namespace } : {}) };
-        return this.#json(req, res, 200, this.store.put(resource, next, { dryRun }));
+        return this.#json(res, 200, this.store.put(resource, next, { dryRun }));
       }
       case 'delete':
-        if (!existing) return this.#json(req, res, 404, S.notFound(group, plural, name as string));
+        if (!existing) return this.#json(res, 404, S.notFound(group, plural, name as string));
         this.store.remove(resource, namespace, name as string, { dryRun });
-        return this.#json(req, res, 200, existing);
+        return this.#json(res, 200, existing);
       default:
         return this.#json(
-          req,
           res,
           405,
           S.status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'),
@@ -419,19 +418,13 @@ export class FakeApiServer {
     }
   }
 
-  #list(
-    req: IncomingMessage,
-    res: ServerResponse,
-    resource: ServedResource,
-    namespace: string | undefined,
-    query: URLSearchParams,
-  ): void {
+  #list(res: ServerResponse, resource: ServedResource, namespace: string | undefined, query: URLSearchParams): void {
     const token = query.get('continue');
     let start: string | undefined;
     if (token) {
       start = decodeToken(token);
       if (start === undefined)
-        return this.#json(req, res, 400, S.badRequest('continue key is not valid: the token cannot be decoded'));
+        return this.#json(res, 400, S.badRequest('continue key is not valid: the token cannot be decoded'));
     }
     let page: ReturnType<Store['list']>;
     try {
@@ -443,7 +436,7 @@ export class FakeApiServer {
         start,
       });
     } catch (error) {
-      if (error instanceof SelectorError) return this.#json(req, res, 400, S.badRequest(error.message));
+      if (error instanceof SelectorError) return this.#json(res, 400, S.badRequest(error.message));
       throw error;
     }
     const rv = this.store.resourceVersion;
@@ -456,23 +449,15 @@ export class FakeApiServer {
     res.end(`${head},"items":[${page.itemsJson.join(',')}]}`);
   }
 
-  #create(
-    req: IncomingMessage,
-    res: ServerResponse,
-    resource: ServedResource,
-    namespace: string | undefined,
-    body: string,
-    dryRun: boolean,
-  ): void {
+  #create(res: ServerResponse, resource: ServedResource, namespace: string | undefined, body: string, dryRun: boolean): void {
     const { group, plural } = resource;
     const object = parseJson(body) as KubeObject | undefined;
     if (!object || typeof object !== 'object')
-      return this.#json(req, res, 400, S.badRequest('the body of the request is not valid JSON'));
+      return this.#json(res, 400, S.badRequest('the body of the request is not valid JSON'));
     const metadata = { ...(object.metadata ?? {}) } as Record<string, unknown>;
     if (resource.namespaced) {
       if (metadata.namespace !== undefined && metadata.namespace !== namespace) {
         return this.#json(
-          req,
           res,
           400,
           S.badRequest('the namespace of the provided object does not match the namespace sent on the request'),
@@ -486,7 +471,6 @@ export class FakeApiServer {
     const name = String(metadata.name ?? '');
     if (!name || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name) || name.length > 253) {
       return this.#json(
-        req,
         res,
         422,
         S.invalid(
@@ -500,9 +484,9 @@ export class FakeApiServer {
         ),
       );
     }
-    if (this.store.get(resource, namespace, name)) return this.#json(req, res, 409, S.alreadyExists(group, plural, name));
+    if (this.store.get(resource, namespace, name)) return this.#json(res, 409, S.alreadyExists(group, plural, name));
     const stored = this.store.put(resource, { ...object, metadata }, { dryRun });
-    this.#json(req, res, 201, stored);
+    this.#json(res, 201, stored);
   }
 
   #discovery(pathname: string): object | undefined {
@@ -551,7 +535,7 @@ export class FakeApiServer {
     return undefined;
   }
 
-  #json(_req: IncomingMessage, res: ServerResponse, code: number, body: object): void {
+  #json(res: ServerResponse, code: number, body: object): void {
     res.writeHead(code, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   }

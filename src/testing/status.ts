@@ -85,18 +85,3 @@ export function expired(continueToken: string | undefined): Status {
   if (continueToken) body.metadata.continue = continueToken;
   return body;
 }
-
-export const REASONS: Record<number, string> = {
-  400: 'BadRequest',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'NotFound',
-  409: 'Conflict',
-  410: 'Expired',
-  422: 'Invalid',
-  429: 'TooManyRequests',
-  500: 'InternalError',
-  502: 'BadGateway',
-  503: 'ServiceUnavailable',
-  504: 'Timeout',
-};
