@@ -4,7 +4,7 @@ import { resourceName } from './api-path.js';
 import { type CliIo, parseOutput, UsageError } from './cli-io.js';
 import { JobLoadError } from './errors.js';
 import type { ResourceDeclaration } from './job.js';
-import { DEFAULT_JOBS_DIR, listJobFiles, loadJobFile } from './job-loader.js';
+import { DEFAULT_JOBS_DIR, jobNameFromFile, listJobFiles, loadJobFile } from './job-loader.js';
 import { nextRuns } from './schedule.js';
 import { formatColumns } from './table.js';
 
@@ -44,7 +44,7 @@ export async function jobsCommand(args: string[], io: CliIo, now: () => Date = (
       rows.push(row);
     } catch (error) {
       if (!(error instanceof JobLoadError)) throw error;
-      rows.push({ name: path.basename(file).replace(/\.[^.]+$/, ''), file: shown, error: error.message });
+      rows.push({ name: jobNameFromFile(file), file: shown, error: error.message });
     }
   }
   io.stdout.write(output === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : table(rows));

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { firstLine, JobLoadError } from './errors.js';
 import type { LoadedJob } from './job.js';
-import { jobProblems, normaliseJob } from './job-validate.js';
+import { validateJob } from './job-validate.js';
 
 /** File endings a job module may have, in the order they are looked for. */
 export const JOB_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'] as const;
@@ -33,7 +33,7 @@ export async function resolveJobFile(nameOrPath: string, jobsDir: string): Promi
   }
   const known = await listJobFiles(dir).catch(() => undefined);
   if (known === undefined) throw new JobLoadError(`unknown job "${nameOrPath}": jobs folder ${dir} does not exist (set --jobs)`);
-  const names = known.map((f) => path.basename(f).replace(/\.[^.]+$/, ''));
+  const names = known.map(jobNameFromFile);
   throw new JobLoadError(
     `unknown job "${nameOrPath}" in ${dir}${names.length ? ` (jobs there: ${names.join(', ')})` : ' (no job modules there)'}`,
   );
@@ -63,10 +63,12 @@ export async function loadJobFile(file: string): Promise<LoadedJob> {
   if (!('default' in mod) || mod.default === undefined) {
     throw new JobLoadError(`${shown}: no default export; export the job with "export default defineJob({ ... })"`);
   }
-  const fallbackName = path.basename(file).replace(/\.[^.]+$/, '');
-  const problems = jobProblems(mod.default, fallbackName);
-  if (problems.length > 0) throw new JobLoadError(`${shown}: invalid job: ${problems.join('; ')}`);
-  return normaliseJob(mod.default as Record<string, unknown>, fallbackName, file);
+  return validateJob(mod.default, jobNameFromFile(file), shown, file);
+}
+
+/** A job's default name: its module's file name without the extension. */
+export function jobNameFromFile(file: string): string {
+  return path.basename(file).replace(/\.[^.]+$/, '');
 }
 
 /** Resolves and loads a job by name or path. */

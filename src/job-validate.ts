@@ -1,3 +1,4 @@
+import { JobLoadError } from './errors.js';
 import type { LoadedJob, ResourceDeclaration } from './job.js';
 import { isTimeZone, scheduleProblem } from './schedule.js';
 
@@ -127,8 +128,17 @@ function declarationProblems(value: unknown, where: string, problems: string[]):
   }
 }
 
-/** Fills in defaults of a valid job definition. */
-export function normaliseJob(value: Record<string, unknown>, fallbackName: string, file?: string): LoadedJob {
+/**
+ * Validates a job definition and fills in its defaults. Every problem is
+ * reported in one `JobLoadError`, prefixed with `where` (the module's path).
+ */
+export function validateJob(value: unknown, fallbackName: string, where?: string, file?: string): LoadedJob {
+  const problems = jobProblems(value, fallbackName);
+  if (problems.length > 0) throw new JobLoadError(`${where ? `${where}: ` : ''}invalid job: ${problems.join('; ')}`);
+  return normaliseJob(value as Record<string, unknown>, fallbackName, file);
+}
+
+function normaliseJob(value: Record<string, unknown>, fallbackName: string, file?: string): LoadedJob {
   const job = { ...value } as unknown as LoadedJob;
   job.name = (value.name as string | undefined) ?? fallbackName;
   job.resources = (value.resources as ResourceDeclaration[] | undefined) ?? [];

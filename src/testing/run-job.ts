@@ -2,10 +2,10 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { ClusterConfig } from '../cluster-config.js';
 import { TokenFileCredentials } from '../credentials.js';
-import { JobLoadError } from '../errors.js';
 import type { Outcome } from '../exit-codes.js';
 import type { JobDefinition, LoadedJob } from '../job.js';
-import { jobProblems, normaliseJob } from '../job-validate.js';
+import { jobNameFromFile } from '../job-loader.js';
+import { validateJob } from '../job-validate.js';
 import { createLogger, type LogLevel } from '../log.js';
 import { runJob as run } from '../run.js';
 import type { FakeApiServer } from './fake-api-server.js';
@@ -53,10 +53,7 @@ export interface TestRun {
  */
 export async function runJob(job: JobDefinition | LoadedJob, options: RunJobOptions): Promise<TestRun> {
   const file = (job as LoadedJob).file;
-  const fallback = file ? path.basename(file).replace(/\.[^.]+$/, '') : 'test-job';
-  const problems = jobProblems(job, fallback);
-  if (problems.length > 0) throw new JobLoadError(`invalid job: ${problems.join('; ')}`);
-  const loaded = normaliseJob(job as unknown as Record<string, unknown>, fallback, file);
+  const loaded = validateJob(job, file ? jobNameFromFile(file) : 'test-job', undefined, file);
   const { cluster } = options;
   const lines: string[] = [];
   const stream = new Writable({
