@@ -10,11 +10,6 @@
  */
 import { homedir } from 'node:os';
 import { type CliIo, UsageError } from './cli-io.js';
-import { checkCommand } from './command-check.js';
-import { jobsCommand } from './command-jobs.js';
-import { manifestsCommand } from './command-manifests.js';
-import { runCommand } from './command-run.js';
-import { scheduleCommand } from './command-schedule.js';
 import { InterruptedError, KubepollError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { DEFAULT_JOBS_DIR } from './job-loader.js';
@@ -51,12 +46,14 @@ Exit codes: 0 succeeded, 1 job failed, 2 usage or configuration error,
 3 permanent API error (401, 403, unknown resource), 4 deadline exceeded,
 130 / 143 interrupted by SIGINT / SIGTERM.`;
 
+// Each command is loaded when it runs, so `kubepoll run` does not pay for what
+// only other commands use (yaml for manifests, prom-client for schedule).
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
-  run: runCommand,
-  manifests: manifestsCommand,
-  check: checkCommand,
-  jobs: (args, io) => jobsCommand(args, io),
-  schedule: scheduleCommand,
+  run: async (args, io) => (await import('./command-run.js')).runCommand(args, io),
+  manifests: async (args, io) => (await import('./command-manifests.js')).manifestsCommand(args, io),
+  check: async (args, io) => (await import('./command-check.js')).checkCommand(args, io),
+  jobs: async (args, io) => (await import('./command-jobs.js')).jobsCommand(args, io),
+  schedule: async (args, io) => (await import('./command-schedule.js')).scheduleCommand(args, io),
 };
 
 async function main(argv: string[]): Promise<number> {

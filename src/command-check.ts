@@ -2,9 +2,8 @@ import { parseArgs } from 'node:util';
 import { resourceName } from './api-path.js';
 import { CLUSTER_OPTIONS, type CliIo, clusterConfig, parseOutput } from './cli-io.js';
 import type { ClusterConfig } from './cluster-config.js';
-import { loadJobs } from './command-manifests.js';
 import type { LoadedJob } from './job.js';
-import { DEFAULT_JOBS_DIR } from './job-loader.js';
+import { DEFAULT_JOBS_DIR, loadJobs } from './job-loader.js';
 import { formatColumns } from './table.js';
 import { createTransport, type Transport } from './transport.js';
 

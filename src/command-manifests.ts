@@ -1,8 +1,6 @@
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CliIo, UsageError } from './cli-io.js';
-import type { LoadedJob } from './job.js';
-import { DEFAULT_JOBS_DIR, listJobFiles, loadJob, loadJobFile } from './job-loader.js';
+import { DEFAULT_JOBS_DIR, loadJobs } from './job-loader.js';
 import { jobManifests, manifestsYaml } from './manifests.js';
 
 /** `kubepoll manifests [job...] --image IMG [--namespace NS] [--once]`: YAML on stdout. */
@@ -35,14 +33,4 @@ export async function manifestsCommand(args: string[], io: CliIo): Promise<numbe
   ].join(' ');
   io.stdout.write(manifestsYaml(objects, command));
   return 0;
-}
-
-/** The named jobs, or every job module in the folder (sorted by name). */
-export async function loadJobs(names: readonly string[], jobsDir: string): Promise<LoadedJob[]> {
-  if (names.length > 0) return Promise.all(names.map((name) => loadJob(name, jobsDir)));
-  const files = await listJobFiles(path.resolve(jobsDir)).catch(() => {
-    throw new UsageError(`jobs folder ${path.resolve(jobsDir)} does not exist (set --jobs)`);
-  });
-  if (files.length === 0) throw new UsageError(`no job modules in ${path.resolve(jobsDir)}`);
-  return Promise.all(files.map((file) => loadJobFile(file)));
 }

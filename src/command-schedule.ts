@@ -1,10 +1,9 @@
 import { parseArgs } from 'node:util';
 import { CLUSTER_OPTIONS, type CliIo, clusterConfig, UsageError } from './cli-io.js';
 import type { ClusterConfig } from './cluster-config.js';
-import { loadJobs } from './command-manifests.js';
 import { RUN_OPTIONS, runSettings } from './command-run.js';
 import { InterruptedError } from './errors.js';
-import { DEFAULT_JOBS_DIR } from './job-loader.js';
+import { DEFAULT_JOBS_DIR, loadJobs } from './job-loader.js';
 import { runJob } from './run.js';
 import { Scheduler } from './scheduler.js';
 

@@ -66,6 +66,17 @@ export async function loadJobFile(file: string): Promise<LoadedJob> {
   return validateJob(mod.default, jobNameFromFile(file), shown, file);
 }
 
+/** The named jobs, or every job module in the folder (sorted by name). */
+export async function loadJobs(names: readonly string[], jobsDir: string): Promise<LoadedJob[]> {
+  if (names.length > 0) return Promise.all(names.map((name) => loadJob(name, jobsDir)));
+  const dir = path.resolve(jobsDir);
+  const files = await listJobFiles(dir).catch(() => {
+    throw new JobLoadError(`jobs folder ${dir} does not exist (set --jobs)`);
+  });
+  if (files.length === 0) throw new JobLoadError(`no job modules in ${dir}`);
+  return Promise.all(files.map((file) => loadJobFile(file)));
+}
+
 /** A job's default name: its module's file name without the extension. */
 export function jobNameFromFile(file: string): string {
   return path.basename(file).replace(/\.[^.]+$/, '');
