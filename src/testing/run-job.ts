@@ -1,7 +1,5 @@
-import path from 'node:path';
 import { Writable } from 'node:stream';
-import type { ClusterConfig } from '../cluster-config.js';
-import { TokenFileCredentials } from '../credentials.js';
+import { resolveClusterConfig } from '../cluster-config.js';
 import type { Outcome } from '../exit-codes.js';
 import type { JobDefinition, LoadedJob } from '../job.js';
 import { jobNameFromFile } from '../job-loader.js';
@@ -62,13 +60,11 @@ export async function runJob(job: JobDefinition | LoadedJob, options: RunJobOpti
       done();
     },
   });
-  const config: ClusterConfig = {
-    source: `test cluster ${cluster.url}`,
-    server: cluster.url,
-    tls: { ca: cluster.caPem, rejectUnauthorized: true },
-    namespace: options.namespace ?? cluster.namespace,
-    credentials: new TokenFileCredentials(path.join(cluster.serviceAccountDir, 'token')),
-  };
+  // The same in-cluster config a pod gets: the cluster's service-account directory and address.
+  const config = await resolveClusterConfig(
+    { namespace: options.namespace },
+    { env: cluster.inClusterEnv, homeDir: cluster.dir },
+  );
   const restore = cluster.rbacRules;
   if (options.rbac !== 'cluster') cluster.grant(loaded.resources, config.namespace);
   try {
