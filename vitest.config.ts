@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'jobs/**/*.test.ts'],
+    // The real API server tier has its own config (vitest.apiserver.config.ts, `npm run test:apiserver`).
+    exclude: [...configDefaults.exclude, 'test/apiserver/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
