@@ -16,10 +16,19 @@ import type { KubeObject } from '../job.js';
 import { FakeApiServer, type FakeApiServerOptions } from './fake-api-server.js';
 import { loadFixtures } from './fixtures.js';
 
+export type { ApiServerOptions, AuditEvent } from './apiserver.js';
+export { ApiServer, startApiServer } from './apiserver.js';
+export { AdminClient } from './apiserver-admin.js';
+export type { ApiServerBinaries, FindBinariesOptions } from './apiserver-binaries.js';
+export { findApiServerBinaries, GoToolchainError } from './apiserver-binaries.js';
+export type { ApiResponse, RequestOptions } from './apiserver-client.js';
+export { ApiClient } from './apiserver-client.js';
+export type { ClusterOptions } from './apiserver-cluster.js';
+export { ApiServerCluster } from './apiserver-cluster.js';
 export type { FakeApiServerOptions, Fault, FaultScope, RecordedRequest } from './fake-api-server.js';
 export { FakeApiServer } from './fake-api-server.js';
 export { loadFixtures, parseFixtures } from './fixtures.js';
-export type { RunJobOptions, TestRun } from './run-job.js';
+export type { RunJobOptions, RunTarget, TestRun } from './run-job.js';
 export { runJob } from './run-job.js';
 
 export interface TestClusterOptions extends FakeApiServerOptions {
