@@ -89,7 +89,9 @@ async function fixtureObjects(patterns: string[]): Promise<Fixtures> {
   }
   try {
     const list = await loadFixtures(patterns);
-    return { list, source: `${list.length} object${list.length === 1 ? '' : 's'} from ${patterns.join(', ')}` };
+    const namespaces = [...new Set(list.flatMap((o) => (o.metadata?.namespace ? [o.metadata.namespace] : [])))].sort();
+    const where = namespaces.length ? ` (namespaces: ${namespaces.join(', ')})` : '';
+    return { list, source: `${list.length} object${list.length === 1 ? '' : 's'} from ${patterns.join(', ')}${where}` };
   } catch (error) {
     throw new UsageError(firstLine(error));
   }

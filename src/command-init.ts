@@ -49,7 +49,7 @@ export async function initCommand(args: string[], io: CliIo): Promise<number> {
   const shown = path.relative(process.cwd(), path.resolve(dir)) || '.';
   io.stdout.write(`Created a kubepoll project in ${shown}:\n${files.map((f) => `  ${f.path}\n`).join('')}\nNext:\n`);
   if (shown !== '.') io.stdout.write(`  cd ${shown}\n`);
-  io.stdout.write('  npm install\n  npm test\n  npx kubepoll dev      # try the job on a fake cluster\n');
+  io.stdout.write('  npm install\n  npm test\n  npm run dev           # try the job on a fake cluster\n');
   return 0;
 }
 
