@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -53,6 +53,36 @@ describe('the runtime image layout', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.lines.at(-1)).toMatchObject({ msg: 'run finished', outcome: 'succeeded', result: { checked: 4 } });
+  });
+
+  it('runs a job mounted outside /app (a ConfigMap) that imports kubepoll, with no node_modules near it', async () => {
+    const mounted = path.join(dir, '..', `${path.basename(dir)}-configmap`);
+    await mkdir(mounted);
+    try {
+      await writeFile(
+        path.join(mounted, 'count-certificates.ts'),
+        `import { defineJob, type RunContext } from 'kubepoll';
+const certificates = { group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespaced: true };
+export default defineJob({
+  resources: [{ ...certificates, verbs: ['list'], namespaces: '*' }],
+  async run(ctx: RunContext) {
+    let n = 0;
+    for await (const _ of ctx.list(certificates, { allNamespaces: true })) n++;
+    return { n };
+  },
+});
+`,
+      );
+      const result = await runCli(['run', 'count-certificates', '--jobs', mounted], {
+        cwd: dir,
+        env: cluster.inClusterEnv,
+        bin: path.join(dir, 'dist', 'cli.js'),
+      });
+      expect(result.stderr).toBe('');
+      expect(result.lines.at(-1)).toMatchObject({ outcome: 'succeeded', result: { n: 4 } });
+    } finally {
+      await rm(mounted, { recursive: true, force: true });
+    }
   });
 
   it('has the example jobs without their tests and fixtures (.dockerignore)', async () => {

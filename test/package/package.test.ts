@@ -151,7 +151,7 @@ describe('the package', () => {
 describe('a project made by kubepoll init, with the tarball installed', () => {
   it('passes its own npm test (type check, then the job test on kubepoll/testing) with no edits', async () => {
     const result = await run('npm', ['test'], project, { HOME: homedir() });
-    expect(result.stderr + result.stdout).toMatch(/Tests\s+2 passed/);
+    expect(result.stderr + result.stdout).toMatch(/Tests\s+3 passed/);
     expect(result.code).toBe(0);
   });
 
@@ -164,6 +164,11 @@ describe('a project made by kubepoll init, with the tarball installed', () => {
       outcome: 'succeeded',
       result: { checked: 4, failed: ['import-orders-29001'], restarting: ['api-6d5f9c7b8-xk2lp'] },
     });
+  });
+
+  it('passes the job its setting from the environment of the run', async () => {
+    const result = await run('npx', ['kubepoll', 'run', 'failed-pods'], project, { ...cluster.inClusterEnv, MAX_RESTARTS: '20' });
+    expect(lastLine(result.stdout)).toMatchObject({ outcome: 'succeeded', result: { checked: 4, restarting: [] } });
   });
 
   it("lists only the user's job with npx kubepoll jobs, not kubepoll's examples", async () => {
