@@ -1,5 +1,8 @@
 # syntax=docker/dockerfile:1
-# kubepoll: the framework plus the jobs in jobs/, as one image.
+# kubepoll's own image: the framework plus its example jobs in /app/jobs. A team's jobs get
+# an image of their own from the Dockerfile `kubepoll init` writes; this one also runs job
+# files mounted from a ConfigMap (`run <job> --jobs /etc/kubepoll/jobs`): their
+# `import 'kubepoll'` resolves to /app (src/module-hooks.ts).
 #   docker build -t registry.example/kubepoll:0.1.0 .
 # test/cli/runtime-image.test.ts replays the runtime stage's COPY and RUN lines in a
 # temporary folder (no Docker engine on the build machines), so keep them simple.

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +40,9 @@ export async function initCommand(args: string[], io: CliIo): Promise<number> {
   const spec = values['kubepoll-spec'] ?? `^${VERSION}`;
   if (spec.trim() === '') throw new UsageError('--kubepoll-spec must not be empty');
 
+  if (!existsSync(TEMPLATE_DIR)) {
+    throw new UsageError(`this kubepoll has no init templates (${TEMPLATE_DIR}); use the npm package: npx kubepoll init`);
+  }
   const files = await renderTemplates(TEMPLATE_DIR, {
     name: packageName(path.basename(path.resolve(dir))),
     kubepollSpec: spec,
