@@ -113,11 +113,16 @@ describe('the package', () => {
     expect(own.filter((f) => /(^|\/)(test|jobs|bench|deploy|fixtures)\/|\.test\.|demo\./.test(f))).toEqual([]);
   });
 
-  it('has source maps that point only at files it ships', async () => {
+  it('has source maps that point only at files it ships, and code that points only at maps it ships', async () => {
     const root = path.join(project, 'node_modules', 'kubepoll');
     const maps = packed.filter((f) => f.endsWith('.map'));
     expect(maps.length).toBeGreaterThan(10);
     const missing: string[] = [];
+    for (const file of packed.filter((f) => f.endsWith('.js'))) {
+      const url = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(await readFile(path.join(root, file), 'utf8'))?.[1];
+      const map = url && path.posix.join(path.posix.dirname(file), url);
+      if (map && !packed.includes(map)) missing.push(`${file} → ${map}`);
+    }
     for (const map of maps) {
       const { sources } = JSON.parse(await readFile(path.join(root, map), 'utf8')) as { sources: string[] };
       for (const source of sources) {
