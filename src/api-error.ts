@@ -1,4 +1,5 @@
 import { KubepollError } from './errors.js';
+import type { SecretSet } from './redact.js';
 
 /** What a request was about, for error messages and logs. Never holds credentials. */
 export interface RequestDescription {
@@ -15,7 +16,13 @@ export interface StatusBody {
   message?: string;
   reason?: string;
   code?: number;
-  details?: { name?: string; kind?: string; group?: string; causes?: unknown[]; retryAfterSeconds?: number };
+  details?: {
+    name?: string;
+    kind?: string;
+    group?: string;
+    causes?: { reason?: string; message?: string; field?: string }[];
+    retryAfterSeconds?: number;
+  };
   metadata?: { continue?: string };
 }
 
@@ -36,8 +43,18 @@ export const REASON_BY_STATUS: Readonly<Record<number, string>> = {
   504: 'Timeout',
 };
 
-/** The API server's message when the URL names no resource it serves. */
+/** The API server's message when the URL names no resource of a built-in group it serves. */
 const UNKNOWN_RESOURCE_MESSAGE = 'the server could not find the requested resource';
+/** What the API server answers, in text/plain, for a path no handler serves: a custom resource with no CRD. */
+const NO_HANDLER_BODY = '404 page not found';
+
+/** One field that another field manager owns, from a server-side apply conflict. */
+export interface ApplyConflict {
+  /** The other manager, e.g. `kubectl-client-side-apply`. */
+  manager: string;
+  /** The field, e.g. `.spec.replicas`. */
+  field: string;
+}
 
 /**
  * The API server answered with an error status. Carries the status code, the
@@ -68,6 +85,8 @@ export class ApiError extends KubepollError {
   readonly continueToken: string | undefined;
   /** True for a 404 that means "no such resource type" rather than "no such object". */
   readonly unknownResource: boolean;
+  /** On a server-side apply conflict (409): the fields other managers own. */
+  readonly conflicts: readonly ApplyConflict[];
 
   constructor(init: {
     status: number;
@@ -77,6 +96,8 @@ export class ApiError extends KubepollError {
     retryAfter?: string | undefined;
     continueToken?: string | undefined;
     unknownResource?: boolean;
+    conflicts?: readonly ApplyConflict[];
+    hint?: string | undefined;
   }) {
     const { request } = init;
     const where = [
@@ -85,7 +106,7 @@ export class ApiError extends KubepollError {
     ]
       .filter(Boolean)
       .join(' ');
-    super(`${request.verb} ${where}: ${init.status} ${init.reason}: ${init.serverMessage}`);
+    super(`${request.verb} ${where}: ${init.status} ${init.reason}: ${init.serverMessage}${init.hint ? ` (${init.hint})` : ''}`);
     this.status = init.status;
     this.reason = init.reason;
     this.verb = request.verb;
@@ -96,6 +117,7 @@ export class ApiError extends KubepollError {
     this.retryAfter = init.retryAfter;
     this.continueToken = init.continueToken;
     this.unknownResource = init.unknownResource ?? false;
+    this.conflicts = init.conflicts ?? [];
   }
 
   /** Retrying cannot fix it and the Job should fail at once (exit code 3). */
@@ -104,26 +126,52 @@ export class ApiError extends KubepollError {
   }
 }
 
-/** Builds an `ApiError` from a raw response: status, `Retry-After` header and body text. */
+/**
+ * Builds an `ApiError` from a raw response: status, `Retry-After` header, content
+ * type and body text. Every server-supplied string is scrubbed of the run's
+ * credentials (a server may echo the Authorization header back).
+ */
 export function apiErrorFromResponse(
-  status: number,
-  retryAfter: string | undefined,
-  bodyText: string,
+  response: { status: number; retryAfter?: string | undefined; contentType?: string | undefined; bodyText: string },
   request: RequestDescription,
+  secrets?: SecretSet,
 ): ApiError {
-  const body = parseStatus(bodyText);
-  const plain = bodyText.trim().split('\n')[0]?.slice(0, 300) ?? '';
-  const serverMessage = body?.message ?? (plain || REASON_BY_STATUS[status] || 'no message');
-  const reason = body?.reason || REASON_BY_STATUS[status] || `HTTP${status}`;
+  const { status } = response;
+  const scrub = (text: string) => (secrets ? secrets.scrub(text) : text);
+  const body = parseStatus(response.bodyText);
+  const plain = scrub(response.bodyText.trim().split('\n')[0] ?? '').slice(0, 300);
+  const serverMessage = body?.message === undefined ? plain || REASON_BY_STATUS[status] || 'no message' : scrub(body.message);
+  const reason = (body?.reason && scrub(body.reason)) || REASON_BY_STATUS[status] || `HTTP${status}`;
+  const noHandler = status === 404 && body === undefined && response.bodyText.trim() === NO_HANDLER_BODY;
+  const unknownResource =
+    noHandler || (status === 404 && body?.details?.name === undefined && body?.message === UNKNOWN_RESOURCE_MESSAGE);
+  const conflicts = status === 409 ? applyConflicts(body) : [];
+  let hint: string | undefined;
+  if (unknownResource)
+    hint = `the server does not serve ${request.resource}: is its CustomResourceDefinition installed, and the version right?`;
+  else if (conflicts.length > 0) hint = 'another field manager owns these fields; pass { force: true } to take them over';
   return new ApiError({
     status,
     reason,
     request,
     serverMessage,
-    retryAfter,
+    retryAfter: response.retryAfter,
     continueToken: body?.metadata?.continue || undefined,
-    unknownResource: status === 404 && body?.details?.name === undefined && serverMessage === UNKNOWN_RESOURCE_MESSAGE,
+    unknownResource,
+    conflicts,
+    hint,
   });
+}
+
+/** The conflicts of a server-side apply, from the Status causes (`conflict with "kubectl" using v1: .spec.x`). */
+function applyConflicts(body: StatusBody | undefined): ApplyConflict[] {
+  const out: ApplyConflict[] = [];
+  for (const cause of body?.details?.causes ?? []) {
+    if (cause.reason !== 'FieldManagerConflict') continue;
+    const manager = /conflict with "([^"]*)"/.exec(cause.message ?? '')?.[1] ?? '';
+    out.push({ manager, field: cause.field ?? '' });
+  }
+  return out;
 }
 
 /** Parses a Kubernetes Status body; `undefined` for anything else (plain text, HTML, empty). */
@@ -131,7 +179,15 @@ export function parseStatus(bodyText: string): StatusBody | undefined {
   if (!bodyText.startsWith('{')) return undefined;
   try {
     const value: unknown = JSON.parse(bodyText);
-    if (typeof value === 'object' && value !== null && (value as StatusBody).kind === 'Status') return value as StatusBody;
+    if (typeof value === 'object' && value !== null && (value as StatusBody).kind === 'Status') {
+      const status = value as StatusBody;
+      // Only strings are trusted as strings: a hostile server may send anything.
+      if (status.message !== undefined && typeof status.message !== 'string') status.message = JSON.stringify(status.message);
+      if (status.reason !== undefined && typeof status.reason !== 'string') delete status.reason;
+      if (status.metadata && typeof status.metadata.continue !== 'string') delete status.metadata.continue;
+      if (status.details?.causes !== undefined && !Array.isArray(status.details.causes)) status.details.causes = [];
+      return status;
+    }
   } catch {
     // not JSON: treated as plain text by the caller
   }

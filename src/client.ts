@@ -1,142 +1,83 @@
 import type { Logger } from 'pino';
-import { assertDeclared, type Scope } from './access.js';
-import { ApiError, apiErrorFromResponse, type RequestDescription } from './api-error.js';
-import { apiPath, resourceName } from './api-path.js';
-import type { Credentials } from './credentials.js';
-import type { KubeObject, ListOptions, ObjectOptions, ResourceDeclaration, ResourceRef, RetryOptions, Verb } from './job.js';
-import { scanListPage } from './list-page.js';
-import { rbacPlan } from './rbac.js';
-import { type RetryEvent, withRetry } from './retry-policy.js';
-import type { HttpMethod, Transport } from './transport.js';
-import { TransportError } from './transport-error.js';
+import type { AccessPolicy, Scope } from './access.js';
+import { ApiError, type RequestDescription } from './api-error.js';
+import { assertPathSegment, resourceName } from './api-path.js';
+import type { Clock } from './clock.js';
+import { changedFields, printable, printableChanges } from './dry-run.js';
+import { AccessError, ProtocolError } from './errors.js';
+import { EVENTS_REF, eventFor, eventKey } from './events.js';
+import type {
+  ApplyOptions,
+  EventNote,
+  EventSubject,
+  GetOptions,
+  KubeObject,
+  ListOptions,
+  ObjectOptions,
+  PatchOptions,
+  ResourceRef,
+  RetryOptions,
+  Shard,
+} from './job.js';
+import { readListPage } from './list-page.js';
+import { DEFAULT_PAGE_SIZE, listObjects } from './paging.js';
+import type { SecretSet } from './redact.js';
+import type { ApiCall, Pipeline } from './request-pipeline.js';
+import { shardOf } from './shard.js';
 
-/** Page size of `ctx.list` when the job does not set `limit`. */
-export const DEFAULT_PAGE_SIZE = 500;
+/** `Accept` of a metadata-only list (with a fallback to whole objects for servers that cannot). */
+export const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+/** `Accept` of a metadata-only get. */
+export const METADATA_GET_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
 
 export interface ClientOptions {
-  transport: Transport;
-  credentials: Credentials;
-  declarations: readonly ResourceDeclaration[];
+  pipeline: Pipeline;
+  /** The job's declarations, to explain a refused apply; the pipeline enforces them. */
+  access?: AccessPolicy | undefined;
+  job: string;
   namespace: string;
   dryRun: boolean;
   signal: AbortSignal;
-  deadline?: number | undefined;
-  retry?: RetryOptions | undefined;
   log: Logger;
-  /** Counts retries for the `run finished` line. */
-  onRetry?: () => void;
-  now?: () => number;
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  clock: Clock;
+  retry?: RetryOptions | undefined;
+  shard: Shard;
+  runId: string;
+  /** The pod's name, for Events' `reportingInstance`, when known. */
+  podName?: string | undefined;
+  /** Credentials to scrub from what the server says (parse errors quote it). */
+  secrets?: SecretSet | undefined;
 }
 
-/** The API verbs of `ctx`, with paging, retries, dry run and declared-access checks. */
+/** The API verbs of `ctx` (typed in `RunContext`; here on plain objects). */
 export interface ApiClient {
   list(ref: ResourceRef, options?: ListOptions): AsyncIterable<KubeObject>;
-  get(ref: ResourceRef, name: string, options?: ObjectOptions): Promise<KubeObject | undefined>;
+  get(ref: ResourceRef, name: string, options?: GetOptions): Promise<KubeObject | undefined>;
   create(ref: ResourceRef, object: KubeObject, options?: ObjectOptions): Promise<KubeObject>;
-  patch(ref: ResourceRef, name: string, mergePatch: object, options?: ObjectOptions): Promise<KubeObject>;
+  patch(ref: ResourceRef, name: string, patch: unknown, options?: PatchOptions): Promise<KubeObject>;
+  apply(ref: ResourceRef, object: KubeObject, options?: ApplyOptions): Promise<KubeObject>;
   delete(ref: ResourceRef, name: string, options?: ObjectOptions): Promise<KubeObject>;
+  record(object: EventSubject, event: EventNote): Promise<void>;
 }
 
-interface Call {
-  verb: Verb;
-  method: HttpMethod;
-  ref: ResourceRef;
-  scope: Scope;
-  name?: string;
-  query?: Record<string, string | number | undefined>;
-  body?: string;
-  contentType?: string;
-}
+const PATCH_TYPES = { merge: 'application/merge-patch+json', json: 'application/json-patch+json' } as const;
+const APPLY_TYPE = 'application/apply-patch+yaml';
 
-/** A list page whose items are parsed one at a time, as the job consumes them. */
-interface ListPage {
-  metadata: { continue?: string };
-  count: number;
-  item(index: number): KubeObject;
-}
-
-function parseJson<T>(body: Buffer): T {
-  return JSON.parse(body.toString()) as T;
-}
-
-function readListPage(body: Buffer): ListPage {
-  const scanned = scanListPage(body);
-  if (scanned) {
-    const ranges = scanned.items;
-    return {
-      metadata: scanned.metadata,
-      count: ranges.length / 2,
-      item: (i) => JSON.parse(body.toString('utf8', ranges[2 * i], ranges[2 * i + 1])) as KubeObject,
-    };
-  }
-  // Not the shape the scanner expects: parse it whole (and let JSON.parse report what is wrong).
-  const list = parseJson<{ items?: KubeObject[] | null; metadata?: { continue?: string } }>(body);
-  const items = list.items ?? [];
-  return { metadata: list.metadata ?? {}, count: items.length, item: (i) => items[i] as KubeObject };
-}
-
+/**
+ * The job's verbs on top of the request pipeline (`request-pipeline.ts`) and
+ * paging (`paging.ts`): names and namespaces checked, dry run (`dryRun=All`
+ * and a `would …` line that carries the change), metadata-only reads, shards,
+ * server-side apply and Events.
+ */
 export function createApiClient(options: ClientOptions): ApiClient {
-  const { transport, log, signal } = options;
-  const plan = rbacPlan(options.declarations, options.namespace);
+  const { pipeline, log } = options;
+  const fieldManager = `kubepoll-${options.job}`;
+  const recorded = new Set<string>();
+  const scrub = (text: string) => options.secrets?.scrub(text) ?? text;
 
-  async function call<T>(c: Call, parse: (body: Buffer) => T = parseJson): Promise<T> {
-    assertDeclared(options.declarations, plan, c.ref, c.verb, c.scope);
-    const namespace = c.scope === '*' ? undefined : c.scope;
-    const description: RequestDescription = { verb: c.verb, resource: resourceName(c.ref), namespace, name: c.name };
-    let responseLost = false;
-    return withRetry(
-      async () => {
-        let response: Awaited<ReturnType<Transport['send']>>;
-        try {
-          response = await transport.send({
-            method: c.method,
-            path: apiPath(c.ref, namespace, c.name),
-            signal,
-            description,
-            ...(c.query ? { query: c.query } : {}),
-            ...(c.body === undefined ? {} : { body: c.body }),
-            ...(c.contentType ? { contentType: c.contentType } : {}),
-          });
-        } catch (error) {
-          if (error instanceof TransportError && !error.notSent) responseLost = true;
-          throw error;
-        }
-        if (response.status >= 200 && response.status < 300) {
-          try {
-            return parse(response.body);
-          } catch (error) {
-            throw new TypeError(
-              `${c.verb} ${description.resource}: the server's answer is not valid JSON (${(error as Error).message})`,
-              {
-                cause: error,
-              },
-            );
-          }
-        }
-        // A repeated DELETE whose first answer was lost finds the object gone: that is success.
-        if (c.method === 'DELETE' && responseLost && response.status === 404) {
-          return { kind: 'Status', apiVersion: 'v1', status: 'Success', details: { name: c.name } } as T;
-        }
-        throw apiErrorFromResponse(response.status, response.retryAfter, response.body.toString(), description);
-      },
-      {
-        method: c.method,
-        retry: options.retry,
-        signal,
-        deadline: options.deadline,
-        reauthenticate: () => options.credentials.refresh(),
-        onRetry: (event) => {
-          options.onRetry?.();
-          log.warn(
-            retryFields(event, description),
-            event.reauth ? 'credentials rejected (401), re-read them; retrying' : 'request failed; retrying',
-          );
-        },
-        ...(options.now ? { now: options.now } : {}),
-        ...(options.sleep ? { sleep: options.sleep } : {}),
-      },
-    );
+  async function json(call: ApiCall): Promise<KubeObject> {
+    const response = await pipeline.send(call);
+    return parseObject(response.body, describe(call), scrub);
   }
 
   function scopeOf(ref: ResourceRef, opts: ListOptions | ObjectOptions | undefined, list: boolean): Scope {
@@ -151,147 +92,254 @@ export function createApiClient(options: ClientOptions): ApiClient {
       if (opts?.namespace !== undefined) throw new TypeError('pass either namespace or allNamespaces, not both');
       return '*';
     }
-    return opts?.namespace ?? options.namespace;
+    const namespace = opts?.namespace ?? options.namespace;
+    assertPathSegment(namespace, 'namespace');
+    return namespace;
   }
 
-  function dryRunQuery(verb: Verb, ref: ResourceRef, scope: Scope, name: string | undefined) {
+  function dryRunQuery(verb: string, ref: ResourceRef, scope: Scope, name: string | undefined, change?: Record<string, unknown>) {
     if (!options.dryRun) return undefined;
     log.info(
-      { dryRun: true, verb, resource: resourceName(ref), namespace: scope, name },
+      { dryRun: true, verb, resource: resourceName(ref), namespace: scope, name, ...change },
       `would ${verb} ${resourceName(ref)}${name ? ` "${name}"` : ''}${typeof scope === 'string' ? ` in namespace ${scope}` : ''}`,
     );
     return { dryRun: 'All' };
   }
 
-  return {
-    async *list(ref, opts) {
-      const scope = scopeOf(ref, opts, true);
-      const limit = opts?.limit ?? DEFAULT_PAGE_SIZE;
-      if (!Number.isInteger(limit) || limit < 1) throw new TypeError(`list limit must be a whole number >= 1, got ${limit}`);
-      let continueToken: string | undefined;
-      let lastKey: string | undefined;
-      let skipThrough: string | undefined;
-      for (;;) {
-        let page: ListPage;
-        try {
-          page = await call<ListPage>(
-            {
-              verb: 'list',
-              method: 'GET',
-              ref,
-              scope,
-              query: { limit, continue: continueToken, labelSelector: opts?.labelSelector, fieldSelector: opts?.fieldSelector },
-            },
-            readListPage,
-          );
-        } catch (error) {
-          if (!(isExpired(error) && continueToken !== undefined)) throw error;
-          if (error.continueToken) {
-            log.warn(
-              { resource: resourceName(ref), after: lastKey },
-              'continue token expired (410); resuming with the inconsistent-continue token',
-            );
-            continueToken = error.continueToken;
-          } else {
-            log.warn(
-              { resource: resourceName(ref), after: lastKey },
-              'continue token expired (410); restarting the list and skipping what was already seen',
-            );
-            continueToken = undefined;
-            skipThrough = lastKey;
-          }
-          continue;
-        }
-        for (let i = 0; i < page.count; i++) {
-          const item = page.item(i);
-          const key = objectKey(item);
-          if (skipThrough !== undefined && key <= skipThrough) continue;
-          lastKey = key;
-          yield item;
-        }
-        continueToken = page.metadata.continue || undefined;
-        if (continueToken === undefined) return;
+  const isSecret = (ref: ResourceRef) => ref.group === '' && ref.plural === 'secrets';
+
+  async function* list(ref: ResourceRef, opts?: ListOptions): AsyncGenerator<KubeObject> {
+    const scope = scopeOf(ref, opts, true);
+    const limit = opts?.limit ?? DEFAULT_PAGE_SIZE;
+    if (!Number.isInteger(limit) || limit < 1) throw new TypeError(`list limit must be a whole number >= 1, got ${limit}`);
+    const metadataOnly = opts?.metadataOnly === true;
+    const call = (token: string | undefined, signal: AbortSignal): ApiCall => ({
+      verb: 'list',
+      method: 'GET',
+      ref,
+      scope,
+      query: { limit, continue: token, labelSelector: opts?.labelSelector, fieldSelector: opts?.fieldSelector },
+      accept: metadataOnly ? METADATA_LIST_ACCEPT : undefined,
+      signal,
+    });
+    const what = describe(call(undefined, options.signal));
+    const description = requestDescription(call(undefined, options.signal));
+    const items = listObjects(
+      async (token, signal) => readListPage((await pipeline.send(call(token, signal))).body, description, scrub),
+      { what, log, clock: options.clock, signal: options.signal, retry: options.retry },
+    );
+    const { index, count } = options.shard;
+    const sharded = opts?.shard === true && count > 1;
+    for await (const item of items) {
+      if (sharded) {
+        const uid = item.metadata?.uid;
+        if (typeof uid !== 'string' || uid === '')
+          throw new ProtocolError(`${what}: ${item.metadata?.name} has no metadata.uid to shard by`);
+        if (shardOf(uid, count) !== index) continue;
       }
-    },
+      yield metadataOnly ? asPartialMetadata(item) : item;
+    }
+  }
 
-    async get(ref, name, opts) {
-      const scope = scopeOf(ref, opts, false);
-      try {
-        return await call<KubeObject>({ verb: 'get', method: 'GET', ref, scope, name });
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 404 && !error.unknownResource) return undefined;
-        throw error;
-      }
-    },
-
-    async create(ref, object, opts) {
-      const scope = scopeOf(
-        ref,
-        opts ?? { ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}) },
-        false,
-      );
-      const query = dryRunQuery('create', ref, scope, object.metadata?.name);
-      return call<KubeObject>({
-        verb: 'create',
-        method: 'POST',
-        ref,
-        scope,
-        body: JSON.stringify(object),
-        contentType: 'application/json',
-        ...(query ? { query } : {}),
-      });
-    },
-
-    async patch(ref, name, mergePatch, opts) {
-      const scope = scopeOf(ref, opts, false);
-      const query = dryRunQuery('patch', ref, scope, name);
-      return call<KubeObject>({
-        verb: 'patch',
-        method: 'PATCH',
+  async function get(ref: ResourceRef, name: string, opts?: GetOptions): Promise<KubeObject | undefined> {
+    assertPathSegment(name, 'resource name');
+    const scope = scopeOf(ref, opts, false);
+    try {
+      const object = await json({
+        verb: 'get',
+        method: 'GET',
         ref,
         scope,
         name,
-        body: JSON.stringify(mergePatch),
-        contentType: 'application/merge-patch+json',
-        ...(query ? { query } : {}),
+        accept: opts?.metadataOnly ? METADATA_GET_ACCEPT : undefined,
       });
-    },
-
-    async delete(ref, name, opts) {
-      const scope = scopeOf(ref, opts, false);
-      const query = dryRunQuery('delete', ref, scope, name);
-      return call<KubeObject>({ verb: 'delete', method: 'DELETE', ref, scope, name, ...(query ? { query } : {}) });
-    },
-  };
-}
-
-function isExpired(error: unknown): error is ApiError {
-  return error instanceof ApiError && error.status === 410;
-}
-
-/**
- * The order key of a listed object, as the API server orders lists (by its
- * storage key, `<namespace>/<name>`): used to skip what was already yielded
- * when an expired list has to start again.
- */
-export function objectKey(item: KubeObject): string {
-  return `${item.metadata?.namespace ?? ''}/${item.metadata?.name ?? ''}`;
-}
-
-function retryFields(event: RetryEvent, request: RequestDescription): Record<string, unknown> {
-  const fields: Record<string, unknown> = {
-    verb: request.verb,
-    resource: request.resource,
-    attempt: event.attempt,
-    delayMs: event.delayMs,
-  };
-  if (request.namespace !== undefined) fields.namespace = request.namespace;
-  if (request.name !== undefined) fields.name = request.name;
-  if (event.error instanceof ApiError) {
-    fields.status = event.error.status;
-    fields.reason = event.error.reason;
-  } else if (event.error instanceof TransportError) {
-    fields.errno = event.error.errno;
+      return opts?.metadataOnly ? asPartialMetadata(object) : object;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404 && !error.unknownResource) return undefined;
+      throw error;
+    }
   }
-  return fields;
+
+  async function create(ref: ResourceRef, object: KubeObject, opts?: ObjectOptions): Promise<KubeObject> {
+    if (typeof object !== 'object' || object === null) throw new TypeError('ctx.create needs an object');
+    const name = object.metadata?.name;
+    if (name !== undefined) assertPathSegment(name, 'resource name');
+    else if (!object.metadata?.generateName) throw new TypeError('ctx.create needs metadata.name (or metadata.generateName)');
+    const scope = scopeOf(ref, opts ?? (object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}), false);
+    const query = dryRunQuery('create', ref, scope, name ?? object.metadata?.generateName, {
+      object: printable(object, isSecret(ref)),
+    });
+    return json({
+      verb: 'create',
+      method: 'POST',
+      ref,
+      scope,
+      body: JSON.stringify(object),
+      contentType: 'application/json',
+      query,
+      write: true,
+    });
+  }
+
+  async function patch(ref: ResourceRef, name: string, change: unknown, opts?: PatchOptions): Promise<KubeObject> {
+    assertPathSegment(name, 'resource name');
+    const type = opts?.type ?? 'merge';
+    if (type !== 'merge' && type !== 'json')
+      throw new TypeError(`patch type must be 'merge' or 'json', got ${JSON.stringify(type)}`);
+    if (type === 'json' ? !Array.isArray(change) : typeof change !== 'object' || change === null || Array.isArray(change)) {
+      throw new TypeError(type === 'json' ? 'a JSON patch is an array of operations' : 'a merge patch is an object');
+    }
+    const scope = scopeOf(ref, opts, false);
+    const query = dryRunQuery(opts?.subresource ? `patch ${opts.subresource} of` : 'patch', ref, scope, name, {
+      patchType: type,
+      patch: printable(change, isSecret(ref)),
+    });
+    return json({
+      verb: 'patch',
+      method: 'PATCH',
+      ref,
+      scope,
+      name,
+      subresource: opts?.subresource,
+      body: JSON.stringify(change),
+      contentType: PATCH_TYPES[type],
+      query,
+      write: true,
+    });
+  }
+
+  async function apply(ref: ResourceRef, object: KubeObject, opts?: ApplyOptions): Promise<KubeObject> {
+    if (typeof object !== 'object' || object === null) throw new TypeError('ctx.apply needs an object');
+    if (!object.apiVersion || !object.kind) throw new TypeError('ctx.apply needs apiVersion and kind in the object');
+    const name = object.metadata?.name;
+    assertPathSegment(name, 'resource name');
+    const scope = scopeOf(ref, opts ?? (object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}), false);
+    const call: ApiCall = {
+      verb: 'patch',
+      method: 'PATCH',
+      ref,
+      scope,
+      name,
+      subresource: opts?.subresource,
+      body: JSON.stringify(object),
+      contentType: APPLY_TYPE,
+      query: { fieldManager, force: opts?.force ? true : undefined, dryRun: options.dryRun ? 'All' : undefined },
+      write: true,
+    };
+    let result: KubeObject;
+    try {
+      result = await json(call);
+    } catch (error) {
+      throw explainApplyDenied(error, call);
+    }
+    if (options.dryRun) await logApplyChanges(call, object, result);
+    return result;
+  }
+
+  /** Under dry run: the fields apply would change against the live object (read when `get` is declared). */
+  async function logApplyChanges(call: ApiCall, applied: KubeObject, result: KubeObject): Promise<void> {
+    const { ref, scope, name } = call;
+    const getCall: ApiCall = { verb: 'get', method: 'GET', ref, scope, name, subresource: call.subresource };
+    let change: Record<string, unknown>;
+    if (options.access === undefined || options.access.allows(getCall)) {
+      const live = await get(ref, name as string, typeof scope === 'string' ? { namespace: scope } : {});
+      change =
+        live === undefined
+          ? { creates: true, object: printable(applied, isSecret(ref)) }
+          : { changes: printableChanges(changedFields(live, result), isSecret(ref)) };
+    } else {
+      change = { apply: printable(applied, isSecret(ref)) };
+    }
+    dryRunQuery(call.subresource ? `apply ${call.subresource} of` : 'apply', ref, scope, name, change);
+  }
+
+  /** A 403 on apply when the object does not exist: apply would create it, which needs `create` too. */
+  function explainApplyDenied(error: unknown, call: ApiCall): unknown {
+    if (!(error instanceof ApiError && error.status === 403 && /\bcannot create\b/.test(error.serverMessage))) return error;
+    if (options.access?.allows({ ...call, verb: 'create' })) return error;
+    return new AccessError(
+      `apply ${resourceName(call.ref)} "${call.name}": the object does not exist and apply would create it, which the job did not declare: add 'create' to that declaration's verbs`,
+      { cause: error },
+    );
+  }
+
+  async function del(ref: ResourceRef, name: string, opts?: ObjectOptions): Promise<KubeObject> {
+    assertPathSegment(name, 'resource name');
+    const scope = scopeOf(ref, opts, false);
+    const query = dryRunQuery('delete', ref, scope, name);
+    return json({ verb: 'delete', method: 'DELETE', ref, scope, name, query, write: true });
+  }
+
+  async function record(subject: EventSubject, note: EventNote): Promise<void> {
+    const key = eventKey(subject, note);
+    if (recorded.has(key)) return;
+    const { namespace, event } = eventFor(subject, note, {
+      reportingController: `kubepoll.dev/${options.job}`,
+      reportingInstance: options.podName || `kubepoll-${options.job}-${options.runId}`,
+      runId: options.runId,
+      now: options.clock.now(),
+    });
+    recorded.add(key);
+    const query = dryRunQuery('record event on', EVENTS_REF, namespace, event.metadata?.name, {
+      regarding: `${subject.kind}/${subject.metadata?.name}`,
+      type: note.type,
+      reason: note.reason,
+      note: event.note,
+    });
+    try {
+      await pipeline.send({
+        verb: 'create',
+        method: 'POST',
+        ref: EVENTS_REF,
+        scope: namespace,
+        body: JSON.stringify(event),
+        contentType: 'application/json',
+        query,
+        write: true,
+      });
+    } catch (error) {
+      // The name is a hash of the note and the run: AlreadyExists means a retried create was stored.
+      if (error instanceof ApiError && error.status === 409 && error.reason === 'AlreadyExists') return;
+      recorded.delete(key);
+      throw error;
+    }
+  }
+
+  return { list, get, create, patch, apply, delete: del, record };
+}
+
+function requestDescription(call: ApiCall): RequestDescription {
+  return {
+    verb: call.verb,
+    resource: resourceName(call.ref),
+    namespace: call.scope === '*' ? undefined : call.scope,
+    name: call.name,
+  };
+}
+
+function describe(call: ApiCall): string {
+  const d = requestDescription(call);
+  const where = call.scope === '*' ? ' in all namespaces' : d.namespace === undefined ? '' : ` in namespace ${d.namespace}`;
+  return `${d.verb} ${d.resource}${d.name ? ` "${d.name}"` : ''}${where}`;
+}
+
+function parseObject(body: Buffer, what: string, scrub: (text: string) => string): KubeObject {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new ProtocolError(`${what}: the server's answer is not valid JSON (${scrub((error as Error).message).slice(0, 200)})`, {
+      cause: error,
+    });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError(`${what}: the server's answer is not a JSON object`);
+  }
+  return value as KubeObject;
+}
+
+/** A server that cannot send PartialObjectMetadata sends the whole object (the Accept fallback): cut it down. */
+function asPartialMetadata(object: KubeObject): KubeObject {
+  if (object.kind === 'PartialObjectMetadata' && object.apiVersion === 'meta.k8s.io/v1') return object;
+  return { apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadata', metadata: object.metadata ?? {} };
 }

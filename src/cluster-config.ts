@@ -4,6 +4,7 @@ import { isIPv6 } from 'node:net';
 import path from 'node:path';
 import { type Credentials, RefreshingCredentials, TokenFileCredentials } from './credentials.js';
 import { ConfigError, firstLine } from './errors.js';
+import { SecretSet } from './redact.js';
 
 /** Where the in-cluster service-account files are mounted. */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -18,6 +19,12 @@ export interface ClusterConfig {
   /** The run's namespace. */
   namespace: string;
   credentials: Credentials;
+  /** Where the CA came from (a file, or a kubeconfig's data), for TLS error messages. */
+  caSource?: string | undefined;
+  /** Credentials this config has handed out, to scrub from every output. */
+  secrets: SecretSet;
+  /** Things the user should know, logged at the start of each run (e.g. TLS verification is off). */
+  warnings: string[];
 }
 
 export interface TlsOptions {
@@ -39,6 +46,8 @@ export interface ConfigFlags {
 export interface ConfigEnvironment {
   env: Readonly<Record<string, string | undefined>>;
   homeDir: string;
+  /** Where the credentials read go, to be scrubbed from output (the CLI shares it with its logger). */
+  secrets?: SecretSet;
 }
 
 /**
@@ -53,7 +62,8 @@ export interface ConfigEnvironment {
  */
 export async function resolveClusterConfig(flags: ConfigFlags, environment: ConfigEnvironment): Promise<ClusterConfig> {
   const { env } = environment;
-  if (flags.kubeconfig !== undefined) return fromKubeconfig([flags.kubeconfig], '--kubeconfig', flags);
+  const secrets = environment.secrets ?? new SecretSet();
+  if (flags.kubeconfig !== undefined) return fromKubeconfig([flags.kubeconfig], '--kubeconfig', flags, secrets);
 
   const tried: string[] = [];
   if (flags.context === undefined) {
@@ -62,7 +72,7 @@ export async function resolveClusterConfig(flags: ConfigFlags, environment: Conf
     const dir = env.KUBEPOLL_SERVICEACCOUNT_DIR || SERVICE_ACCOUNT_DIR;
     if (!host || !port) tried.push('in-cluster (KUBERNETES_SERVICE_HOST/PORT not set)');
     else if (!existsSync(path.join(dir, 'token'))) tried.push(`in-cluster (no token in ${dir})`);
-    else return inCluster(host, port, dir, flags);
+    else return inCluster(host, port, dir, flags, secrets);
   } else {
     tried.push('in-cluster (skipped: --context names a kubeconfig context)');
   }
@@ -70,18 +80,24 @@ export async function resolveClusterConfig(flags: ConfigFlags, environment: Conf
   const listed = (env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean);
   if (listed.length > 0) {
     const present = listed.filter((f) => existsSync(f));
-    if (present.length > 0) return fromKubeconfig(present, 'KUBECONFIG', flags);
+    if (present.length > 0) return fromKubeconfig(present, 'KUBECONFIG', flags, secrets);
     tried.push(`KUBECONFIG (${listed.join(path.delimiter)}: no such file)`);
   } else {
     tried.push('KUBECONFIG (not set)');
   }
   const home = path.join(environment.homeDir, '.kube', 'config');
-  if (existsSync(home)) return fromKubeconfig([home], '~/.kube/config', flags);
+  if (existsSync(home)) return fromKubeconfig([home], '~/.kube/config', flags, secrets);
   tried.push(`${home} (no such file)`);
   throw new ConfigError(`no cluster config found; tried ${tried.join(', ')}. Pass --kubeconfig or run in a pod`);
 }
 
-async function inCluster(host: string, port: string, dir: string, flags: ConfigFlags): Promise<ClusterConfig> {
+async function inCluster(
+  host: string,
+  port: string,
+  dir: string,
+  flags: ConfigFlags,
+  secrets: SecretSet,
+): Promise<ClusterConfig> {
   const caFile = path.join(dir, 'ca.crt');
   let ca: string;
   try {
@@ -91,7 +107,13 @@ async function inCluster(host: string, port: string, dir: string, flags: ConfigF
       cause: error,
     });
   }
-  const credentials = new TokenFileCredentials(path.join(dir, 'token'));
+  // An empty CA would mean the system trust store: the token would go to any server with a public certificate.
+  if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ConfigError(
+      `in-cluster config: CA file ${caFile} holds no certificate; refusing to send the service-account token without verifying the server`,
+    );
+  }
+  const credentials = new TokenFileCredentials(path.join(dir, 'token'), { secrets });
   await credentials.refresh(); // fail now, with a config error, when the token is unreadable
   const saNamespace = (await readFile(path.join(dir, 'namespace'), 'utf8').catch(() => '')).trim();
   return {
@@ -100,6 +122,9 @@ async function inCluster(host: string, port: string, dir: string, flags: ConfigF
     tls: { ca, rejectUnauthorized: true },
     namespace: flags.namespace || saNamespace || 'default',
     credentials,
+    caSource: caFile,
+    secrets,
+    warnings: [],
   };
 }
 
@@ -113,7 +138,7 @@ interface HttpsOptionsOut {
   headers?: Record<string, string>;
 }
 
-async function fromKubeconfig(files: string[], origin: string, flags: ConfigFlags): Promise<ClusterConfig> {
+async function fromKubeconfig(files: string[], origin: string, flags: ConfigFlags, secrets: SecretSet): Promise<ClusterConfig> {
   // Loaded only here: client-node is large, and an in-cluster run does not need it.
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
@@ -170,6 +195,18 @@ async function fromKubeconfig(files: string[], origin: string, flags: ConfigFlag
   };
   const first = await apply();
   const tls: TlsOptions = { rejectUnauthorized: first.rejectUnauthorized ?? true };
+  const warnings: string[] = [];
+  if (!tls.rejectUnauthorized) {
+    warnings.push(
+      `kubeconfig ${shown}, cluster "${cluster.name}": insecure-skip-tls-verify is set, so the server is not verified and the credentials go to whoever answers`,
+    );
+  }
+  const namesCa = Boolean(cluster.caFile || cluster.caData);
+  if (namesCa && tls.rejectUnauthorized && (!first.ca || first.ca.length === 0)) {
+    throw new ConfigError(
+      `kubeconfig ${shown}, cluster "${cluster.name}": its certificate authority is empty; refusing to fall back to the system trust store`,
+    );
+  }
   if (first.ca) tls.ca = first.ca;
   if (first.cert) tls.cert = first.cert;
   if (first.key) tls.key = first.key;
@@ -177,16 +214,26 @@ async function fromKubeconfig(files: string[], origin: string, flags: ConfigFlag
   const authorization = (o: HttpsOptionsOut): string | undefined =>
     o.headers?.Authorization ?? (o.auth ? `Basic ${Buffer.from(o.auth).toString('base64')}` : undefined);
   let pending: HttpsOptionsOut | undefined = first;
-  const credentials = new RefreshingCredentials(async () => {
-    const opts = pending ?? (await apply());
-    pending = undefined;
-    return authorization(opts);
-  });
+  const credentials = new RefreshingCredentials(
+    async () => {
+      const opts = pending ?? (await apply());
+      pending = undefined;
+      return authorization(opts);
+    },
+    { secrets },
+  );
   return {
     source: `kubeconfig ${shown} (from ${origin}), context ${contextName}`,
     server: cluster.server.replace(/\/+$/, ''),
     tls,
     namespace: flags.namespace || context.namespace || 'default',
     credentials,
+    caSource: cluster.caFile
+      ? `CA file ${cluster.caFile}`
+      : cluster.caData
+        ? `the CA data of cluster "${cluster.name}" in ${shown}`
+        : 'the system trust store',
+    secrets,
+    warnings,
   };
 }

@@ -1,7 +1,6 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { resourceName } from './api-path.js';
-import { type CliIo, parseOutput, UsageError } from './cli-io.js';
+import { type CliIo, parseCommand, parseOutput, UsageError } from './cli-io.js';
 import { JobLoadError } from './errors.js';
 import type { ResourceDeclaration } from './job.js';
 import { DEFAULT_JOBS_DIR, jobNameFromFile, listJobFiles, loadJobFile } from './job-loader.js';
@@ -14,17 +13,30 @@ interface JobRow {
   schedule?: string;
   timeZone?: string;
   resources?: string[];
+  settings?: { name: string; description: string; default?: string; required?: boolean; value?: string }[];
   nextRuns?: string[];
   error?: string;
 }
 
+const USAGE = `Usage: kubepoll jobs [--jobs DIR] [-o table|json]
+
+Lists every job module in the jobs folder (default ./jobs) with its schedule, time
+zone, next three run times, settings (value from the environment, or default) and
+declared resources. A module that does not load is listed as INVALID (exit 2).`;
+
 /**
  * `kubepoll jobs [--jobs DIR] [--output table|json]`: every job module with its
- * schedule, time zone, declared resources and next three run times; invalid
- * modules are listed with their error, and make the exit code 2.
+ * schedule, time zone, settings, declared resources and next three run times;
+ * invalid modules are listed with their error, and make the exit code 2.
  */
 export async function jobsCommand(args: string[], io: CliIo, now: () => Date = () => new Date()): Promise<number> {
-  const { values } = parseArgs({ args, options: { jobs: { type: 'string' }, output: { type: 'string', short: 'o' } } });
+  const parsed = parseCommand(
+    args,
+    { command: 'jobs', usage: USAGE, options: { jobs: { type: 'string' }, output: { type: 'string', short: 'o' } } },
+    io,
+  );
+  if (!parsed) return 0;
+  const { values } = parsed;
   const output = parseOutput(values.output);
   const dir = path.resolve(values.jobs ?? DEFAULT_JOBS_DIR);
   const files = await listJobFiles(dir).catch(() => {
@@ -34,8 +46,18 @@ export async function jobsCommand(args: string[], io: CliIo, now: () => Date = (
   for (const file of files) {
     const shown = path.relative(process.cwd(), file) || file;
     try {
-      const job = await loadJobFile(file);
+      const job = await loadJobFile(file, { env: io.env, allowMissing: true });
       const row: JobRow = { name: job.name, file: shown, resources: job.resources.map(describe) };
+      const specs = Object.entries(job.settings ?? {});
+      if (specs.length > 0) {
+        row.settings = specs.map(([name, spec]) => ({
+          name,
+          description: spec.description,
+          ...(spec.default === undefined ? {} : { default: spec.default }),
+          ...(spec.required ? { required: true } : {}),
+          ...(job.settingValues[name] === undefined ? {} : { value: job.settingValues[name] }),
+        }));
+      }
       if (job.schedule !== undefined) {
         row.schedule = job.schedule;
         row.timeZone = job.timeZone ?? 'Etc/UTC';
@@ -64,15 +86,16 @@ function describe(d: ResourceDeclaration): string {
 
 function table(rows: JobRow[]): string {
   if (rows.length === 0) return 'no job modules found\n';
-  const header = ['JOB', 'SCHEDULE', 'TIME ZONE', 'NEXT RUNS', 'RESOURCES'];
+  const header = ['JOB', 'SCHEDULE', 'TIME ZONE', 'NEXT RUNS', 'SETTINGS', 'RESOURCES'];
   const body = rows.map((r) =>
     r.error
-      ? [r.name, 'INVALID', '', '', r.error]
+      ? [r.name, 'INVALID', '', '', '', r.error]
       : [
           r.name,
           r.schedule ?? '(one-off)',
           r.timeZone ?? '',
           (r.nextRuns ?? []).join(', '),
+          (r.settings ?? []).map((s) => `${s.name}=${s.value ?? (s.required ? '(required)' : '(unset)')}`).join(' ') || '-',
           (r.resources ?? []).join('; ') || '(none)',
         ],
   );

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from './errors.js';
+import type { SecretSet } from './redact.js';
 
 /**
  * Where the bearer token (or other Authorization header) of a run comes from.
@@ -22,6 +23,7 @@ export class RefreshingCredentials implements Credentials {
   readonly #maxAgeMs: number;
   readonly #now: () => number;
   readonly #keepOnError: boolean;
+  readonly #secrets: SecretSet | undefined;
   #value: string | undefined;
   #loadedAt: number | undefined;
 
@@ -31,9 +33,10 @@ export class RefreshingCredentials implements Credentials {
    */
   constructor(
     load: () => Promise<string | undefined>,
-    options: { maxAgeMs?: number; now?: () => number; keepOnError?: boolean } = {},
+    options: { maxAgeMs?: number; now?: () => number; keepOnError?: boolean; secrets?: SecretSet } = {},
   ) {
     this.#load = load;
+    this.#secrets = options.secrets;
     this.#maxAgeMs = options.maxAgeMs ?? TOKEN_MAX_AGE_MS;
     this.#now = options.now ?? Date.now;
     this.#keepOnError = options.keepOnError ?? false;
@@ -47,6 +50,7 @@ export class RefreshingCredentials implements Credentials {
   async refresh(): Promise<void> {
     try {
       this.#value = await this.#load();
+      this.#secrets?.add(this.#value);
     } catch (error) {
       if (this.#keepOnError && this.#value !== undefined) return;
       throw error;
@@ -62,7 +66,7 @@ export class RefreshingCredentials implements Credentials {
  * token we have; the next reload (its age running out, or a 401) tries again.
  */
 export class TokenFileCredentials extends RefreshingCredentials {
-  constructor(file: string, options: { maxAgeMs?: number; now?: () => number } = {}) {
+  constructor(file: string, options: { maxAgeMs?: number; now?: () => number; secrets?: SecretSet } = {}) {
     super(() => readToken(file), { ...options, keepOnError: true });
   }
 }

@@ -3,15 +3,30 @@
  * `code`, so the CLI can map it to an exit code and a log reader can group it.
  * Messages say what to fix; none of them ever carries a token.
  *
- * - `CONFIG`    no usable cluster config, bad flag value          → exit 2
- * - `JOB_LOAD`  unknown job, unreadable or invalid job module      → exit 2
- * - `ACCESS`    the job called something it did not declare        → exit 2
- * - `API`       the API server said no (see `ApiError`)            → exit 1 or 3
- * - `TRANSPORT` the request never got an HTTP answer               → exit 1
- * - `DEADLINE`  the run's deadline passed                          → exit 4
- * - `INTERRUPTED` SIGTERM / SIGINT                                 → exit 143 / 130
+ * - `CONFIG`       no usable cluster config, bad flag value          → exit 2
+ * - `JOB_LOAD`     unknown job, unreadable or invalid job module      → exit 2
+ * - `ACCESS`       the job called something it did not declare        → exit 2
+ * - `TLS`          the server's certificate does not verify            → exit 2
+ * - `API`          the API server said no (see `ApiError`)            → exit 1 or 3
+ * - `TRANSPORT`    the request never got a whole HTTP answer           → exit 1
+ * - `PROTOCOL`     the answer is not what the Kubernetes API promises  → exit 1
+ * - `JOB_EXIT`     the job called `process.exit`                       → exit 1
+ * - `DEADLINE`     the run's deadline passed                          → exit 4
+ * - `SAFETY_LIMIT` the run reached its write budget (`limits.writes`) → exit 5
+ * - `INTERRUPTED`  SIGTERM / SIGINT                                   → exit 143 / 130
  */
-export type ErrorCode = 'CONFIG' | 'JOB_LOAD' | 'ACCESS' | 'API' | 'TRANSPORT' | 'DEADLINE' | 'INTERRUPTED';
+export type ErrorCode =
+  | 'CONFIG'
+  | 'JOB_LOAD'
+  | 'ACCESS'
+  | 'TLS'
+  | 'API'
+  | 'TRANSPORT'
+  | 'PROTOCOL'
+  | 'JOB_EXIT'
+  | 'DEADLINE'
+  | 'SAFETY_LIMIT'
+  | 'INTERRUPTED';
 
 export abstract class KubepollError extends Error {
   abstract readonly code: ErrorCode;
@@ -33,6 +48,31 @@ export class JobLoadError extends KubepollError {
 export class AccessError extends KubepollError {
   override name = 'AccessError';
   readonly code = 'ACCESS';
+}
+
+/** The server's answer breaks the API's promises: a malformed list, a continue token that loops. */
+export class ProtocolError extends KubepollError {
+  override name = 'ProtocolError';
+  readonly code = 'PROTOCOL';
+}
+
+/** The job called `process.exit()` during a run: the run ends as failed (and `kubepoll schedule` goes on). */
+export class JobExitError extends KubepollError {
+  override name = 'JobExitError';
+  readonly code = 'JOB_EXIT';
+  readonly exitCode: number | string | undefined;
+  constructor(exitCode: number | string | null | undefined) {
+    super(
+      `the job called process.exit(${exitCode ?? ''}) during its run; return from run() (or throw) instead, so the run can end cleanly`,
+    );
+    this.exitCode = exitCode ?? undefined;
+  }
+}
+
+/** The run reached a safety limit (`limits.writes`): the write was not sent. */
+export class SafetyLimitError extends KubepollError {
+  override name = 'SafetyLimitError';
+  readonly code = 'SAFETY_LIMIT';
 }
 
 /** The run's deadline (`timeoutSeconds` or `--timeout`) passed. */

@@ -1,10 +1,19 @@
-import { JobLoadError } from './errors.js';
-import type { LoadedJob, ResourceDeclaration } from './job.js';
+import { firstLine, JobLoadError } from './errors.js';
+import type { LoadedJob, ResourceDeclaration, SettingSpec } from './job.js';
 import { isTimeZone, scheduleProblem } from './schedule.js';
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const VERBS = new Set(['get', 'list', 'create', 'patch', 'delete']);
+const SUBRESOURCES = new Set(['status']);
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * Kubernetes' name limits for what `kubepoll manifests` makes of a job name: a
+ * CronJob's name is at most 52 characters (the controller appends 11 to name
+ * its Jobs), and a Job's (`<job>-once`) at most 63.
+ */
+export const MAX_SCHEDULED_NAME = 52;
+export const MAX_JOB_NAME = 63 - '-once'.length;
 const CONCURRENCY = new Set(['Allow', 'Forbid', 'Replace']);
 const KNOWN_FIELDS = new Set([
   'name',
@@ -16,6 +25,10 @@ const KNOWN_FIELDS = new Set([
   'concurrencyPolicy',
   'startingDeadlineSeconds',
   'jitterSeconds',
+  'settings',
+  'limits',
+  'rateLimit',
+  'shards',
   'run',
 ]);
 
@@ -41,6 +54,14 @@ export function jobProblems(value: unknown, fallbackName: string): string[] {
     problems.push(
       `name ${JSON.stringify(name)} is not a DNS-1123 label (lowercase letters, digits and "-", at most 63 characters)`,
     );
+  } else if (job.schedule !== undefined && name.length > MAX_SCHEDULED_NAME) {
+    problems.push(
+      `name "${name}" is ${name.length} characters; a scheduled job's name makes its CronJob's, which Kubernetes allows at most ${MAX_SCHEDULED_NAME}`,
+    );
+  } else if (name.length > MAX_JOB_NAME) {
+    problems.push(
+      `name "${name}" is ${name.length} characters; its Job "<name>-once" would be over 63, so at most ${MAX_JOB_NAME}`,
+    );
   }
   if (typeof job.run !== 'function') problems.push('run must be a function run(ctx)');
   if (job.timeZone !== undefined && (typeof job.timeZone !== 'string' || !isTimeZone(job.timeZone))) {
@@ -61,20 +82,74 @@ export function jobProblems(value: unknown, fallbackName: string): string[] {
     problems.push(`concurrencyPolicy ${JSON.stringify(job.concurrencyPolicy)} must be Allow, Forbid or Replace`);
   }
   if (job.retry !== undefined) retryProblems(job.retry, problems);
-  if (job.resources !== undefined) {
-    if (!Array.isArray(job.resources)) problems.push('resources must be an array of declarations');
+  positiveInteger(job, 'shards', problems);
+  if (job.limits !== undefined) {
+    if (typeof job.limits !== 'object' || job.limits === null) problems.push('limits must be an object { writes }');
     else {
-      for (const [i, r] of job.resources.entries()) declarationProblems(r, `resources[${i}]`, problems);
+      for (const key of Object.keys(job.limits)) if (key !== 'writes') problems.push(`limits has unknown field "${key}"`);
+      positiveInteger(job.limits as Record<string, unknown>, 'writes', problems, true, 'limits.writes');
     }
   }
+  if (job.rateLimit !== undefined) rateLimitProblems(job.rateLimit, problems);
+  if (job.settings !== undefined) settingsProblems(job.settings, problems);
+  if (job.resources !== undefined && typeof job.resources !== 'function') declarationsProblems(job.resources, problems);
   return problems;
 }
 
-function positiveInteger(job: Record<string, unknown>, key: string, problems: string[], zeroOk = false): void {
+/** Problems of a job's declarations (its `resources`, or what its `resources(settings)` returned). */
+export function declarationsProblems(resources: unknown, problems: string[]): void {
+  if (!Array.isArray(resources)) {
+    problems.push('resources must be an array of declarations (or a function of the settings that returns one)');
+    return;
+  }
+  for (const [i, r] of resources.entries()) declarationProblems(r, `resources[${i}]`, problems);
+}
+
+function rateLimitProblems(value: unknown, problems: string[]): void {
+  if (typeof value !== 'object' || value === null) {
+    problems.push('rateLimit must be an object { qps, burst }');
+    return;
+  }
+  const { qps, burst, ...rest } = value as Record<string, unknown>;
+  for (const key of Object.keys(rest)) problems.push(`rateLimit has unknown field "${key}"`);
+  if (typeof qps !== 'number' || !Number.isFinite(qps) || qps <= 0)
+    problems.push(`rateLimit.qps must be a number > 0, got ${JSON.stringify(qps)}`);
+  if (typeof burst !== 'number' || !Number.isInteger(burst) || burst < 1) {
+    problems.push(`rateLimit.burst must be a whole number >= 1, got ${JSON.stringify(burst)}`);
+  }
+}
+
+function settingsProblems(value: unknown, problems: string[]): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    problems.push('settings must be an object { NAME: { description, default?, required? } }');
+    return;
+  }
+  for (const [name, spec] of Object.entries(value)) {
+    if (!SETTING_NAME.test(name)) problems.push(`setting "${name}" is not an environment variable name (letters, digits and _)`);
+    if (typeof spec !== 'object' || spec === null) {
+      problems.push(`setting ${name} must be { description, default?, required? }`);
+      continue;
+    }
+    const s = spec as Record<string, unknown>;
+    for (const key of Object.keys(s)) {
+      if (!['description', 'default', 'required'].includes(key)) problems.push(`setting ${name} has unknown field "${key}"`);
+    }
+    if (typeof s.description !== 'string' || s.description.trim() === '') problems.push(`setting ${name} needs a description`);
+    if (s.default !== undefined && typeof s.default !== 'string') {
+      problems.push(
+        `setting ${name}: default must be a string (settings are environment variables), got ${JSON.stringify(s.default)}`,
+      );
+    }
+    if (s.required !== undefined && typeof s.required !== 'boolean')
+      problems.push(`setting ${name}: required must be true or false`);
+  }
+}
+
+function positiveInteger(job: Record<string, unknown>, key: string, problems: string[], zeroOk = false, shown = key): void {
   const v = job[key];
   if (v === undefined) return;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < (zeroOk ? 0 : 1)) {
-    problems.push(`${key} must be a whole number ${zeroOk ? '>= 0' : '>= 1'}, got ${JSON.stringify(v)}`);
+    problems.push(`${shown} must be a whole number ${zeroOk ? '>= 0' : '>= 1'}, got ${JSON.stringify(v)}`);
   }
 }
 
@@ -112,6 +187,28 @@ function declarationProblems(value: unknown, where: string, problems: string[]):
   } else {
     for (const verb of r.verbs) if (!VERBS.has(verb)) problems.push(`${where}.verbs has unknown verb ${JSON.stringify(verb)}`);
   }
+  if (r.names !== undefined) {
+    if (
+      !Array.isArray(r.names) ||
+      r.names.length === 0 ||
+      r.names.some((n) => typeof n !== 'string' || n === '' || n.includes('/'))
+    ) {
+      problems.push(`${where}.names must be a non-empty list of object names`);
+    } else if (Array.isArray(r.verbs) && r.verbs.some((v) => v === 'list' || v === 'create')) {
+      problems.push(
+        `${where}.names cannot limit 'list' or 'create' (RBAC resourceNames does not apply to them): declare those verbs in a declaration of their own`,
+      );
+    }
+  }
+  if (r.subresources !== undefined) {
+    if (!Array.isArray(r.subresources)) problems.push(`${where}.subresources must be a list, e.g. ['status']`);
+    else {
+      for (const sub of r.subresources) {
+        if (!SUBRESOURCES.has(sub))
+          problems.push(`${where}.subresources has unknown subresource ${JSON.stringify(sub)} (known: status)`);
+      }
+    }
+  }
   if (r.namespaces !== undefined) {
     if (r.namespaced === false) problems.push(`${where}.namespaces only applies to namespaced resources`);
     else if (r.namespaces !== '*') {
@@ -128,20 +225,66 @@ function declarationProblems(value: unknown, where: string, problems: string[]):
   }
 }
 
-/**
- * Validates a job definition and fills in its defaults. Every problem is
- * reported in one `JobLoadError`, prefixed with `where` (the module's path).
- */
-export function validateJob(value: unknown, fallbackName: string, where?: string, file?: string): LoadedJob {
-  const problems = jobProblems(value, fallbackName);
-  if (problems.length > 0) throw new JobLoadError(`${where ? `${where}: ` : ''}invalid job: ${problems.join('; ')}`);
-  return normaliseJob(value as Record<string, unknown>, fallbackName, file);
+/** Where setting values come from: `--set NAME=VALUE` first, then the environment. */
+export interface SettingSources {
+  set?: Readonly<Record<string, string>>;
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Leave a missing required setting unset instead of failing (`kubepoll jobs` lists it). */
+  allowMissing?: boolean;
 }
 
-function normaliseJob(value: Record<string, unknown>, fallbackName: string, file?: string): LoadedJob {
-  const job = { ...value } as unknown as LoadedJob;
-  job.name = (value.name as string | undefined) ?? fallbackName;
-  job.resources = (value.resources as ResourceDeclaration[] | undefined) ?? [];
-  if (file !== undefined) job.file = file;
-  return job;
+/**
+ * Validates a job definition, resolves its settings and declarations, and
+ * fills in its defaults. Every problem is reported in one `JobLoadError`,
+ * prefixed with `where` (the module's path); a missing required setting names
+ * the setting and how to give it.
+ */
+export function validateJob(
+  value: unknown,
+  fallbackName: string,
+  where?: string,
+  file?: string,
+  sources: SettingSources = {},
+): LoadedJob {
+  const prefix = where ? `${where}: ` : '';
+  const problems = jobProblems(value, fallbackName);
+  if (problems.length > 0) throw new JobLoadError(`${prefix}invalid job: ${problems.join('; ')}`);
+  const job = value as Record<string, unknown>;
+  const name = (job.name as string | undefined) ?? fallbackName;
+  const settingValues = resolveSettings((job.settings ?? {}) as Record<string, SettingSpec>, sources, `${prefix}job "${name}"`);
+  let resources: unknown = job.resources ?? [];
+  if (typeof resources === 'function') {
+    try {
+      resources = (resources as (settings: Record<string, string>) => unknown)(settingValues);
+    } catch (error) {
+      throw new JobLoadError(`${prefix}job "${name}": resources(settings) failed: ${firstLine(error)}`, { cause: error });
+    }
+    const more: string[] = [];
+    declarationsProblems(resources, more);
+    if (more.length > 0) throw new JobLoadError(`${prefix}invalid job: ${more.join('; ')}`);
+  }
+  const loaded = { ...job, name, resources, settingValues } as unknown as LoadedJob;
+  if (file !== undefined) loaded.file = file;
+  return loaded;
+}
+
+/** The settings' values: `--set`, else the environment, else the default; a missing required one throws. */
+function resolveSettings(
+  specs: Record<string, SettingSpec>,
+  sources: SettingSources,
+  who: string,
+): Readonly<Record<string, string>> {
+  const values: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const [name, spec] of Object.entries(specs)) {
+    const value = sources.set?.[name] ?? sources.env?.[name] ?? spec.default;
+    if (value !== undefined) values[name] = value;
+    else if (spec.required) missing.push(`${name} (${spec.description})`);
+  }
+  if (missing.length > 0 && !sources.allowMissing) {
+    throw new JobLoadError(
+      `${who} needs setting${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: set the environment variable or pass --set NAME=VALUE`,
+    );
+  }
+  return values;
 }

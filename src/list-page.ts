@@ -3,17 +3,36 @@
  * half a megabyte of JSON: `JSON.parse` of it as one string puts the string in
  * V8's large-object space and the 500 objects in the old generation, where they
  * stay until a full GC, so peak memory grows with the length of the list. This
- * scanner finds the byte range of each item (and parses the small `metadata`
- * object), and the client parses items one at a time as the job consumes them:
- * the page bytes stay outside the V8 heap, each object dies young, and memory is
- * bounded by one page of bytes.
+ * scanner finds the byte range of each item (and parses every other top-level
+ * value, which is small), and the client parses items one at a time as the job
+ * consumes them: the page bytes stay outside the V8 heap, each object dies
+ * young, and memory is bounded by a page of bytes.
+ *
+ * The page is held to what the Kubernetes API promises (an object whose
+ * `items` is an array (or `null`, Go's empty slice) of objects with `metadata.name`, and a string
+ * `metadata.continue` if any): anything else is a `ProtocolError` naming the
+ * request, never a silently short list. `test/unit/list-page.test.ts` checks
+ * the scanner against `JSON.parse` on generated and adversarial pages.
  */
+import type { RequestDescription } from './api-error.js';
+import { ProtocolError } from './errors.js';
+import type { KubeObject } from './job.js';
 
 export interface ScannedPage {
-  /** The list's `metadata` (with `continue`). */
-  metadata: { continue?: string; resourceVersion?: string; remainingItemCount?: number };
-  /** Start and end offsets of each item, in pairs: [start0, end0, start1, end1, ...]. */
-  items: number[];
+  /** The list's `metadata` (with `continue`), as parsed; `undefined` when the page has none. */
+  metadata: unknown;
+  /** Start and end offsets of each item, in pairs: [start0, end0, start1, end1, ...]; `undefined` when there is no `items`. */
+  items: number[] | undefined;
+  /** Whether `items` was something other than an array (it is then parsed here, to say what). */
+  itemsValue?: unknown;
+}
+
+/** A list page whose items are parsed one at a time, as the job consumes them. */
+export interface ListPage {
+  continueToken: string | undefined;
+  count: number;
+  /** Parses item `index`; throws a `ProtocolError` when it is not an object with `metadata.name`. */
+  item(index: number): KubeObject;
 }
 
 const QUOTE = 0x22;
@@ -29,63 +48,96 @@ class ScanError extends Error {}
 
 /**
  * Scans a JSON object with an `items` array. Returns `undefined` for anything
- * that is not such an object (the caller then falls back to `JSON.parse`, which
- * reports the error). Items themselves are validated when they are parsed.
+ * that is not a well-formed JSON object (the caller then falls back to
+ * `JSON.parse`, which reports the error). Items themselves are validated when
+ * they are parsed. Duplicate keys keep the last value, as `JSON.parse` does.
  */
 export function scanListPage(bytes: Buffer): ScannedPage | undefined {
   try {
     return scan(bytes);
   } catch (error) {
-    if (error instanceof ScanError) return undefined;
+    if (error instanceof ScanError || error instanceof SyntaxError) return undefined;
     throw error;
   }
 }
 
 function scan(b: Buffer): ScannedPage {
-  const n = b.length;
   let i = skipWs(b, 0);
   if (b[i] !== OPEN_BRACE) throw new ScanError();
-  i++;
-  const page: ScannedPage = { metadata: {}, items: [] };
+  i = skipWs(b, i + 1);
+  const page: ScannedPage = { metadata: undefined, items: undefined };
+  // Where the `items` array read so far starts: a later duplicate `items` key replaces it, unparsed,
+  // so it is validated then (JSON.parse would have rejected the whole page for it).
+  let itemsStart = -1;
+  let itemsEnd = -1;
+  const supersede = () => {
+    if (itemsStart >= 0) JSON.parse(b.toString('utf8', itemsStart, itemsEnd));
+    itemsStart = -1;
+  };
+  if (b[i] === CLOSE_BRACE) return end(b, i + 1, page);
   for (;;) {
-    i = skipWs(b, i);
-    if (b[i] === CLOSE_BRACE) return page;
     if (b[i] !== QUOTE) throw new ScanError();
     const keyEnd = skipString(b, i);
-    const key = b.toString('utf8', i + 1, keyEnd - 1);
+    const key = decodeKey(b, i, keyEnd);
     i = skipWs(b, keyEnd);
     if (b[i] !== COLON) throw new ScanError();
     i = skipWs(b, i + 1);
     if (key === 'items' && b[i] === OPEN_BRACKET) {
+      supersede();
+      itemsStart = i;
+      const items: number[] = [];
       i = skipWs(b, i + 1);
       if (b[i] === CLOSE_BRACKET) i++;
       else {
         for (;;) {
           const start = i;
           i = skipValue(b, i);
-          page.items.push(start, i);
+          items.push(start, i);
           i = skipWs(b, i);
           if (b[i] === COMMA) {
             i = skipWs(b, i + 1);
             continue;
           }
-          if (b[i] === CLOSE_BRACKET) {
-            i++;
-            break;
-          }
-          throw new ScanError();
+          if (b[i] !== CLOSE_BRACKET) throw new ScanError();
+          i++;
+          break;
         }
       }
+      itemsEnd = i;
+      page.items = items;
+      delete page.itemsValue;
     } else {
       const start = i;
       i = skipValue(b, i);
-      if (key === 'metadata') page.metadata = JSON.parse(b.toString('utf8', start, i)) as ScannedPage['metadata'];
+      // Small values (kind, apiVersion, metadata): parsed, which also validates them as JSON does.
+      const value: unknown = JSON.parse(b.toString('utf8', start, i));
+      if (key === 'metadata') page.metadata = value;
+      else if (key === 'items') {
+        supersede();
+        page.items = undefined;
+        page.itemsValue = value;
+      }
     }
     i = skipWs(b, i);
-    if (b[i] === COMMA) i++;
-    else if (b[i] !== CLOSE_BRACE) throw new ScanError();
-    if (i >= n) throw new ScanError();
+    if (b[i] === COMMA) {
+      i = skipWs(b, i + 1);
+      continue;
+    }
+    if (b[i] === CLOSE_BRACE) return end(b, i + 1, page);
+    throw new ScanError();
   }
+}
+
+/** Only whitespace may follow the object. */
+function end(b: Buffer, i: number, page: ScannedPage): ScannedPage {
+  if (skipWs(b, i) !== b.length) throw new ScanError();
+  return page;
+}
+
+/** A key as JSON.parse reads it: escapes (`"it\u0065ms"`) decoded. */
+function decodeKey(b: Buffer, start: number, end: number): string {
+  const raw = b.toString('utf8', start + 1, end - 1);
+  return raw.includes('\\') ? (JSON.parse(b.toString('utf8', start, end)) as string) : raw;
 }
 
 function skipWs(b: Buffer, i: number): number {
@@ -103,11 +155,12 @@ function skipString(b: Buffer, i: number): number {
     const c = b[j];
     if (c === BACKSLASH) j++;
     else if (c === QUOTE) return j + 1;
+    else if (c !== undefined && c < 0x20) throw new ScanError(); // control characters must be escaped
   }
   throw new ScanError();
 }
 
-/** From the first byte of a value to just past it. */
+/** From the first byte of a value to just past it (its contents are checked when it is parsed). */
 function skipValue(b: Buffer, i: number): number {
   const first = b[i];
   if (first === QUOTE) return skipString(b, i);
@@ -135,4 +188,71 @@ function skipValue(b: Buffer, i: number): number {
   }
   if (j === i) throw new ScanError();
   return j;
+}
+
+/**
+ * Reads a list response into a `ListPage`, or throws a `ProtocolError` that
+ * names the request and what is wrong with the answer.
+ */
+export function readListPage(body: Buffer, request: RequestDescription, scrub: (text: string) => string = (t) => t): ListPage {
+  const where = `${request.verb} ${request.resource}${request.namespace === undefined ? '' : ` in namespace ${request.namespace}`}`;
+  // JSON.parse quotes the text it choked on: the server's text, so it is scrubbed of credentials.
+  const invalid = (what: string) =>
+    new ProtocolError(`${where}: the server's answer is not a valid list: ${scrub(what).slice(0, 300)}`);
+  let metadata: unknown;
+  let itemAt: (index: number) => unknown;
+  let count: number;
+  const scanned = scanListPage(body);
+  if (scanned?.items !== undefined) {
+    const ranges = scanned.items;
+    metadata = scanned.metadata;
+    count = ranges.length / 2;
+    itemAt = (index) => {
+      try {
+        return JSON.parse(body.toString('utf8', ranges[2 * index], ranges[2 * index + 1]));
+      } catch (error) {
+        throw invalid(`items[${index}] is not valid JSON (${(error as Error).message})`);
+      }
+    };
+  } else {
+    // Not the shape the scanner reads: parse it whole, to say what is wrong (or read it, if the scanner was too strict).
+    let list: unknown;
+    try {
+      list = JSON.parse(body.toString('utf8'));
+    } catch (error) {
+      throw invalid(`not JSON (${(error as Error).message})`);
+    }
+    if (typeof list !== 'object' || list === null || Array.isArray(list)) throw invalid('not a JSON object');
+    // `null` is how Go writes an empty slice: an empty page, not a malformed one.
+    const items = (list as { items?: unknown }).items === null ? [] : (list as { items?: unknown }).items;
+    if (!Array.isArray(items))
+      throw invalid(items === undefined ? 'it has no items' : `items is ${describe(items)}, not an array`);
+    metadata = (list as { metadata?: unknown }).metadata;
+    count = items.length;
+    itemAt = (index) => items[index];
+  }
+  if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))) {
+    throw invalid(`metadata is ${describe(metadata)}, not an object`);
+  }
+  const next = (metadata as { continue?: unknown } | undefined)?.continue;
+  if (next !== undefined && typeof next !== 'string') throw invalid(`metadata.continue is ${describe(next)}, not a string`);
+  return {
+    continueToken: next || undefined,
+    count,
+    item(index) {
+      const item = itemAt(index);
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) throw invalid(`items[${index}] is ${describe(item)}`);
+      const meta = (item as KubeObject).metadata as unknown;
+      if (typeof meta !== 'object' || meta === null || typeof (meta as { name?: unknown }).name !== 'string') {
+        throw invalid(`items[${index}] has no metadata.name`);
+      }
+      return item as KubeObject;
+    },
+  };
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { KubepollError } from './errors.js';
+import { redactFields, type SecretSet } from './redact.js';
 
 export type { Logger } from 'pino';
 export type LogFormat = 'json' | 'pretty';
@@ -13,40 +14,41 @@ export interface LoggerOptions {
   stream?: DestinationStream;
   /** Colour the level in pretty output (the CLI sets it for a terminal without NO_COLOR). */
   colour?: boolean;
+  /** Credentials to scrub from every line (the run's tokens, as they are read). */
+  secrets?: SecretSet;
 }
-
-/** Field paths that are never logged, whatever a job passes to `ctx.log`. */
-const REDACT = [
-  'authorization',
-  'Authorization',
-  'token',
-  'headers.authorization',
-  'headers.Authorization',
-  '*.authorization',
-  '*.Authorization',
-  '*.token',
-  '*.headers.authorization',
-  '*.headers.Authorization',
-];
 
 /**
  * The only place pino is configured. JSON lines with `level` as a label and an
- * ISO `time`; no pid or hostname (the pod already says where it ran).
+ * ISO `time`; no pid or hostname (the pod already says where it ran). Fields
+ * that hold credentials are redacted at any depth (`redactFields`), and every
+ * line is scrubbed of the run's known credentials before it is written.
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const json = options.stream ?? pino.destination({ fd: 1, sync: true });
-  const stream = options.format === 'pretty' ? prettyStream(json, options.colour ?? false) : json;
+  const scrubbed = options.secrets ? scrubStream(json, options.secrets) : json;
+  const stream = options.format === 'pretty' ? prettyStream(scrubbed, options.colour ?? false) : scrubbed;
   return pino(
     {
       level: options.level ?? 'info',
       base: null,
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: REDACT, censor: '[redacted]' },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (object) => redactFields(object) as Record<string, unknown>,
+      },
       serializers: { err: serializeError },
     },
     stream,
   );
+}
+
+/**
+ * A logger that writes whatever the level: the `run finished` line is the run's
+ * result, not chatter, so `--log-level error` (or `silent`) still shows it.
+ */
+export function alwaysLogger(logger: Logger): Logger {
+  return logger.child({}, { level: 'trace' });
 }
 
 /** Errors in log lines: type, message and the API fields; a stack only for errors that are not kubepoll's own. */
@@ -88,6 +90,14 @@ export function formatPretty(line: string, colour: boolean): string {
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');
   return `${clock} ${tag} [${job ?? 'kubepoll'}] ${msg ?? ''}${fields ? ` ${fields}` : ''}\n`;
+}
+
+function scrubStream(out: DestinationStream, secrets: SecretSet): DestinationStream {
+  return {
+    write(chunk: string) {
+      out.write(secrets.size === 0 ? chunk : secrets.scrub(chunk));
+    },
+  };
 }
 
 function prettyStream(out: DestinationStream, colour: boolean): DestinationStream {

@@ -1,10 +1,19 @@
 import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RunReport } from './run.js';
+import type { SkipReason } from './scheduler.js';
 
-/** Prometheus metrics of `kubepoll schedule`, in a registry of their own. */
+/**
+ * Prometheus metrics of `kubepoll schedule`, in a registry of their own: runs,
+ * skips, durations, requests, the last success of each job, who leads, and
+ * the process's own (RSS, heap, event-loop lag, from prom-client's default
+ * metrics), so a job that leaks in a long-running scheduler shows.
+ */
 export class SchedulerMetrics {
   readonly registry = new Registry();
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
   readonly #runs = new Counter({
     name: 'kubepoll_runs_total',
     help: 'Runs by job and outcome.',
@@ -52,7 +61,29 @@ export class SchedulerMetrics {
     if (report.outcome === 'succeeded') this.#lastSuccess.set({ job }, Math.floor(finishedAt / 1000));
   }
 
-  recordSkip(job: string, reason: 'missed' | 'forbid'): void {
+  readonly #leader = new Gauge({
+    name: 'kubepoll_leader',
+    help: 'Whether this replica holds the leader Lease (1) or not (0); `identity` is this replica.',
+    labelNames: ['identity'],
+    registers: [this.registry],
+  });
+  readonly #holder = new Gauge({
+    name: 'kubepoll_leader_lease_holder',
+    help: 'The holder of the leader Lease, as this replica last read it (value 1).',
+    labelNames: ['holder'],
+    registers: [this.registry],
+  });
+
+  recordLeader(identity: string, leading: boolean): void {
+    this.#leader.set({ identity }, leading ? 1 : 0);
+  }
+
+  recordHolder(holder: string | undefined): void {
+    this.#holder.reset();
+    if (holder !== undefined) this.#holder.set({ holder }, 1);
+  }
+
+  recordSkip(job: string, reason: SkipReason): void {
     this.#skipped.inc({ job, reason });
   }
 

@@ -1,21 +1,27 @@
-import pRetry, { AbortError } from 'p-retry';
 import { ApiError } from './api-error.js';
+import type { Clock } from './clock.js';
 import type { RetryOptions } from './job.js';
 import type { HttpMethod } from './transport.js';
 import { TransportError } from './transport-error.js';
 
 /**
- * The one retry policy every API request goes through.
+ * The one retry policy every API request goes through (`withRetry`, used by
+ * the request pipeline), and the pure function that classifies a failure.
  *
- * Delay schedule (defaults): exponential backoff, factor 2, each delay randomised
- * ×1–2 (jitter) and capped at `maxTimeout`:
+ * Delay schedule (defaults): exponential backoff, factor 2, each delay
+ * randomised ×1–2 (jitter) and capped at `maxTimeout`:
  *
  *   retry 1: 0.5–1 s, retry 2: 1–2 s, retry 3: 2–4 s, retry 4: 4–8 s, retry 5: 8–16 s
  *
- * so five retries wait 15.5–31 s in all. A `Retry-After` on 429 / 503 raises the
- * delay to at least that many seconds (capped at `RETRY_AFTER_CAP_MS`). A 401
- * re-reads the credentials and retries at once, without using up a retry; a
- * second 401 in a row is final. Nothing sleeps past the run's deadline.
+ * so five retries wait 15.5–31 s in all. A `Retry-After` on 429 / 503 raises
+ * the delay to at least that many seconds (capped at `RETRY_AFTER_CAP_MS`). A
+ * 401 re-reads the credentials and retries at once without using up a retry
+ * (so even `retries: 0` re-reads the token once); a second 401 in a row is
+ * final. A retry whose delay would end past the run's deadline is not made:
+ * the last error is thrown instead.
+ *
+ * Not p-retry: its delays use the global `setTimeout` and `Math.random`, which
+ * cannot be injected, and its callbacks split this policy over three places.
  */
 export const DEFAULT_RETRY: Required<RetryOptions> = { retries: 5, minTimeout: 500, maxTimeout: 30_000 };
 
@@ -42,18 +48,21 @@ const RETRYABLE_ERRNO = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_CONNECT_TIMEOUT',
+  'KUBEPOLL_REQUEST_TIMEOUT',
 ]);
 
 /**
  * Classifies a failed attempt. Pure: no IO, no clock.
  *
- * Which writes are retried: `PATCH` (a JSON merge patch applied twice gives the
- * same object), `DELETE` (a repeat finds the object gone, which the client
- * treats as done) and `PUT` are retried like reads. `POST` (create) is retried
- * only when the server certainly did not act on it: 429 and 503 (the API
- * server's "come back later"), or a connection that was never made. A create
- * whose connection broke mid-request is not resent, since it may have been
- * stored (and with `generateName` a resend would create a second object).
+ * Which writes are retried: `PATCH` (a merge patch or an apply applied twice
+ * gives the same object), `DELETE` (a repeat finds the object gone, which the
+ * pipeline treats as done) and `PUT` (it carries a resourceVersion, so a repeat
+ * of a stored update is a conflict, not a second change) are retried like
+ * reads. `POST` (create) is retried only when the server certainly did not act
+ * on it: 429 and 503 (the API server's "come back later"), or a connection that
+ * was never made. A create whose connection broke mid-request is not resent,
+ * since it may have been stored (and with `generateName` a resend would create
+ * a second object).
  */
 export function classifyFailure(error: unknown, method: HttpMethod): RetryDecision {
   if (error instanceof ApiError) {
@@ -79,6 +88,11 @@ export function parseRetryAfter(value: string | undefined, capMs: number = RETRY
   return Math.min(Number.parseInt(value, 10) * 1000, capMs);
 }
 
+/** The backoff before retry number `retry` (from 0): `minTimeout × 2^retry × (1 + random)`, capped. Pure. */
+export function backoffDelay(retry: number, options: Required<RetryOptions>, random: number): number {
+  return Math.round(Math.min(options.maxTimeout, options.minTimeout * 2 ** retry * (1 + random)));
+}
+
 /** What `onRetry` is told about each retry. */
 export interface RetryEvent {
   error: Error;
@@ -96,74 +110,37 @@ export interface RetryRunOptions {
   signal: AbortSignal;
   /** Epoch ms after which no retry is started. */
   deadline?: number | undefined;
+  clock: Clock;
   onRetry: (event: RetryEvent) => void;
   /** Re-reads the credentials after a 401. */
   reauthenticate: () => Promise<void>;
-  now?: () => number;
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-/** Runs `attempt` under the retry policy. */
+/** Runs `attempt` under the retry policy; throws the last failure when the policy gives up. */
 export async function withRetry<T>(attempt: (attemptNumber: number) => Promise<T>, options: RetryRunOptions): Promise<T> {
-  const { method, signal } = options;
+  const { method, signal, clock } = options;
   const retry = { ...DEFAULT_RETRY, ...options.retry };
-  const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? abortableSleep;
+  let retriesUsed = 0;
   let unauthorizedInARow = 0;
-
-  return pRetry(
-    async (attemptNumber) => {
-      try {
-        return await attempt(attemptNumber);
-      } catch (error) {
-        if (signal.aborted) throw new AbortError(signal.reason as Error);
-        const decision = classifyFailure(error, method);
-        unauthorizedInARow = decision.action === 'reauth' ? unauthorizedInARow + 1 : 0;
-        if (decision.action === 'fail' || unauthorizedInARow > 1) throw new AbortError(error as Error);
-        throw error;
+  for (let attemptNumber = 1; ; attemptNumber++) {
+    try {
+      return await attempt(attemptNumber);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      const decision = classifyFailure(error, method);
+      if (decision.action === 'reauth') {
+        if (++unauthorizedInARow > 1) throw error;
+        await options.reauthenticate();
+        options.onRetry({ error: error as Error, attempt: attemptNumber, delayMs: 0, reauth: true });
+        continue;
       }
-    },
-    {
-      retries: retry.retries,
-      minTimeout: retry.minTimeout,
-      maxTimeout: retry.maxTimeout,
-      factor: 2,
-      randomize: true,
-      signal,
-      ...(options.deadline === undefined ? {} : { maxRetryTime: Math.max(0, options.deadline - now()) }),
-      shouldConsumeRetry: ({ error }) => classifyFailure(error, method).action !== 'reauth',
-      onFailedAttempt: async ({ error, attemptNumber, retryDelay, retriesLeft }) => {
-        const decision = classifyFailure(error, method);
-        if (decision.action === 'reauth') {
-          await options.reauthenticate();
-          options.onRetry({ error, attempt: attemptNumber, delayMs: 0, reauth: true });
-          return;
-        }
-        if (decision.action !== 'retry' || retriesLeft <= 0) return;
-        const remaining = options.deadline === undefined ? Number.POSITIVE_INFINITY : options.deadline - now();
-        const extra = Math.max(0, Math.min(decision.atLeastMs - retryDelay, remaining));
-        options.onRetry({ error, attempt: attemptNumber, delayMs: retryDelay + extra, reauth: false });
-        if (extra > 0) await sleep(extra, signal);
-      },
-    },
-  );
-}
-
-/** `setTimeout` as a promise that rejects with the signal's reason when it aborts. */
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
+      unauthorizedInARow = 0;
+      if (decision.action === 'fail' || retriesUsed >= retry.retries) throw error;
+      const delayMs = Math.max(backoffDelay(retriesUsed, retry, clock.random()), decision.atLeastMs);
+      if (options.deadline !== undefined && clock.now() + delayMs >= options.deadline) throw error;
+      retriesUsed++;
+      options.onRetry({ error: error as Error, attempt: attemptNumber, delayMs, reauth: false });
+      await clock.sleep(delayMs, signal);
     }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  }
 }

@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { AccessPolicy } from './access.js';
 import { createApiClient } from './client.js';
+import { type Clock, systemClock } from './clock.js';
 import type { ClusterConfig } from './cluster-config.js';
 import { DeadlineError, toError } from './errors.js';
 import { exitCodeFor, type Outcome, outcomeFor } from './exit-codes.js';
-import type { LoadedJob, RunContext } from './job.js';
-import type { Logger } from './log.js';
+import { forEach } from './for-each.js';
+import type { LoadedJob, RateLimit, RunContext, Shard } from './job.js';
+import { alwaysLogger, type Logger } from './log.js';
+import { DEFAULT_RATE_LIMIT, TokenBucket } from './rate-limit.js';
+import { createPipeline } from './request-pipeline.js';
+import { type RunHandle, withinRun } from './run-scope.js';
 import { createTransport } from './transport.js';
+import { WriteBudget } from './write-budget.js';
 
 export interface RunOptions {
   config: ClusterConfig;
@@ -16,7 +23,14 @@ export interface RunOptions {
   /** Aborting it interrupts the run; its reason (an `InterruptedError`) becomes the run's error. */
   signal?: AbortSignal | undefined;
   requestTimeoutMs?: number | undefined;
-  now?: () => number;
+  maxResponseBytes?: number | undefined;
+  /** Overrides the job's `rateLimit` (`--qps`, `--burst`). */
+  rateLimit?: Partial<RateLimit> | undefined;
+  /** This pod's shard (`JOB_COMPLETION_INDEX` of `KUBEPOLL_SHARDS`); default `{ 0, 1 }`. */
+  shard?: Shard | undefined;
+  /** The pod's name, for Events' reportingInstance. */
+  podName?: string | undefined;
+  clock?: Clock;
 }
 
 /** What a run did: the fields of its `run finished` line, and the exit code they mean. */
@@ -30,16 +44,27 @@ export interface RunReport {
   durationMs: number;
   requests: number;
   retries: number;
+  /** Time requests waited for the client-side rate limit. */
+  throttledMs: number;
+  /** Writes sent (under dry run: the writes the real run would send). */
+  writes: number;
+  /** With `limits.writes`: the budget, the writes, and whether the budget stopped (or, in a dry run, would stop) the run. */
+  writeBudget?: { limit: number; writes: number; exceeded: boolean };
+  /** Response bytes received. */
+  bytesReceived: number;
+  /** Unix ms when the run finished. */
+  finishedAt: number;
 }
 
 /**
- * Runs a job once: builds its context (one connection pool, the retry policy,
- * declared-access checks), enforces the deadline, and writes the `run finished`
- * line last. Never throws: every failure is in the report.
+ * Runs a job once: builds its context (one connection pool, the request
+ * pipeline with the job's declarations, rate limit and write budget), enforces
+ * the deadline, and writes the `run finished` line last, whatever the log
+ * level. Never throws: every failure is in the report.
  */
 export async function runJob(job: LoadedJob, options: RunOptions): Promise<RunReport> {
-  const now = options.now ?? Date.now;
-  const started = now();
+  const clock = options.clock ?? systemClock;
+  const started = clock.now();
   const runId = randomUUID();
   const log = options.logger.child({ job: job.name, runId });
   const controller = new AbortController();
@@ -56,38 +81,77 @@ export async function runJob(job: LoadedJob, options: RunOptions): Promise<RunRe
   if (options.signal?.aborted) onInterrupt();
   else options.signal?.addEventListener('abort', onInterrupt, { once: true });
 
-  const transport = createTransport(options.config, { requestTimeoutMs: options.requestTimeoutMs });
-  let retries = 0;
-  const client = createApiClient({
+  const dryRun = options.dryRun ?? false;
+  const { config } = options;
+  const transport = createTransport(config, {
+    requestTimeoutMs: options.requestTimeoutMs,
+    maxResponseBytes: options.maxResponseBytes,
+  });
+  const rateLimiter = new TokenBucket({ ...DEFAULT_RATE_LIMIT, ...job.rateLimit, ...options.rateLimit }, clock);
+  const writeBudget = new WriteBudget(job.limits?.writes, dryRun);
+  const access = new AccessPolicy(job.resources, config.namespace);
+  const pipeline = createPipeline({
     transport,
-    credentials: options.config.credentials,
-    declarations: job.resources,
-    namespace: options.config.namespace,
-    dryRun: options.dryRun ?? false,
+    credentials: config.credentials,
+    access,
+    rateLimiter,
+    writeBudget,
+    retry: job.retry,
     signal: controller.signal,
     deadline,
-    retry: job.retry,
+    clock,
     log,
-    onRetry: () => retries++,
+    secrets: config.secrets,
   });
-  const ctx: RunContext = {
-    list: client.list,
-    get: client.get,
-    create: client.create,
-    patch: client.patch,
-    delete: client.delete,
+  const shard = options.shard ?? { index: 0, count: 1 };
+  const client = createApiClient({
+    pipeline,
+    access,
+    job: job.name,
+    namespace: config.namespace,
+    dryRun,
+    signal: controller.signal,
+    log,
+    clock,
+    retry: job.retry,
+    shard,
+    runId,
+    podName: options.podName,
+    secrets: config.secrets,
+  });
+  const ctx = {
+    ...client,
+    forEach: (items, fn, opts) => forEach(items, fn, opts ?? {}, controller.signal),
+    settings: job.settingValues,
+    shard,
     log,
     signal: controller.signal,
-    namespace: options.config.namespace,
-    dryRun: options.dryRun ?? false,
+    namespace: config.namespace,
+    dryRun,
     runId,
+  } as RunContext;
+
+  let finished = false;
+  const handle: RunHandle = {
+    job: job.name,
+    runId,
+    fail: (error) => {
+      if (finished) log.error({ err: error }, "the job's code failed after its run had finished");
+      else if (!controller.signal.aborted) controller.abort(error);
+    },
+    get finished() {
+      return finished;
+    },
   };
 
-  log.info({ namespace: ctx.namespace, dryRun: ctx.dryRun, config: options.config.source }, 'run started');
+  for (const warning of config.warnings) log.warn({ config: config.source }, warning);
+  log.info({ namespace: ctx.namespace, dryRun, config: config.source, ...(shard.count > 1 ? { shard } : {}) }, 'run started');
   let result: unknown;
   let error: Error | undefined;
   try {
-    result = await Promise.race([Promise.resolve().then(() => job.run(ctx)), rejectOnAbort(controller.signal)]);
+    result = await withinRun(handle, () =>
+      Promise.race([Promise.resolve().then(() => job.run(ctx)), rejectOnAbort(controller.signal)]),
+    );
     if (result !== undefined) assertJson(result);
   } catch (thrown) {
     // A job that turns an abort into some other error still ends as timeout / interrupted.
@@ -98,29 +162,47 @@ export async function runJob(job: LoadedJob, options: RunOptions): Promise<RunRe
     await transport.close().catch(() => {});
   }
 
+  const finishedAt = clock.now();
   const report: RunReport = {
     job: job.name,
     runId,
     outcome: outcomeFor(error),
     exitCode: exitCodeFor(error),
-    durationMs: Math.max(0, now() - started),
+    durationMs: Math.max(0, finishedAt - started),
     requests: transport.requests,
-    retries,
+    retries: pipeline.retries,
+    throttledMs: rateLimiter.throttledMs,
+    writes: writeBudget.used,
+    bytesReceived: transport.bytesReceived,
+    finishedAt,
   };
+  const budget = writeBudget.report();
+  if (budget) report.writeBudget = budget;
   if (error === undefined && result !== undefined) report.result = result;
   if (error !== undefined) report.error = error;
-  const fields = {
+  writeFinishedLine(alwaysLogger(log), report, dryRun);
+  finished = true;
+  return report;
+}
+
+function writeFinishedLine(log: Logger, report: RunReport, dryRun: boolean): void {
+  const fields: Record<string, unknown> = {
     outcome: report.outcome,
     durationMs: report.durationMs,
     requests: report.requests,
     retries: report.retries,
-    ...('result' in report ? { result: report.result } : {}),
-    ...(error ? { err: error } : {}),
+    throttledMs: report.throttledMs,
+    writes: report.writes,
   };
-  if (report.outcome === 'succeeded') log.info(fields, 'run finished');
-  else if (report.outcome === 'interrupted') log.warn(fields, 'run finished');
-  else log.error(fields, 'run finished');
-  return report;
+  if (dryRun) fields.dryRun = true;
+  if (report.writeBudget) fields.writeBudget = report.writeBudget;
+  if ('result' in report) fields.result = report.result;
+  if (report.error) fields.err = report.error;
+  const message =
+    dryRun && report.writeBudget?.exceeded ? 'run finished (the write budget would stop the real run)' : 'run finished';
+  if (report.outcome === 'succeeded') log.info(fields, message);
+  else if (report.outcome === 'interrupted') log.warn(fields, message);
+  else log.error(fields, message);
 }
 
 function assertJson(result: unknown): void {

@@ -30,8 +30,13 @@ export interface SchedulerOptions {
   log: Logger;
   clock?: SchedulerClock;
   /** Told about every tick that did not start a run. */
-  onSkip?: (job: LoadedJob, reason: 'missed' | 'forbid') => void;
+  onSkip?: (job: LoadedJob, reason: SkipReason) => void;
+  /** With leader election: runs start only while this says true. Default: always. */
+  isLeader?: () => boolean;
 }
+
+/** Why a tick started no run: missed by more than startingDeadlineSeconds, Forbid with a run in flight, or not the leader. */
+export type SkipReason = 'missed' | 'forbid' | 'not-leader';
 
 interface Entry {
   job: LoadedJob;
@@ -82,6 +87,11 @@ export class Scheduler {
     this.#stopped = true;
     this.#clock.clearTimeout(this.#timer);
     for (const handle of this.#pending) this.#clock.clearTimeout(handle);
+    await this.abortRuns(reason);
+  }
+
+  /** Aborts the runs in flight (shutdown, or leadership lost) and waits for their last lines. */
+  async abortRuns(reason: Error): Promise<void> {
     const inFlight = this.#entries.flatMap((e) => [...e.running]);
     for (const run of inFlight) run.controller.abort(reason);
     await Promise.allSettled(inFlight.map((r) => r.done));
@@ -134,6 +144,11 @@ export class Scheduler {
 
   #launch(entry: Entry): void {
     const { job } = entry;
+    if (this.#options.isLeader && !this.#options.isLeader()) {
+      this.#options.log.debug({ job: job.name }, 'not the leader; this tick is left to the leader');
+      this.#options.onSkip?.(job, 'not-leader');
+      return;
+    }
     const policy = job.concurrencyPolicy ?? 'Forbid';
     if (entry.running.size > 0 && policy === 'Forbid') {
       this.#options.log.warn({ job: job.name, concurrencyPolicy: policy }, 'previous run still running; this tick is skipped');

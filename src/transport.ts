@@ -1,11 +1,13 @@
 import { Pool } from 'undici';
 import type { RequestDescription } from './api-error.js';
 import type { ClusterConfig } from './cluster-config.js';
-import { TransportError } from './transport-error.js';
+import { TlsError, TransportError } from './transport-error.js';
 import { VERSION } from './version.js';
 
-/** Default per-request timeout: no response headers (or no body progress) for this long fails the attempt. */
+/** Default whole-request timeout: connect, headers and the whole body must be done within it. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** Default cap on one response body (a page of 500 objects is about half a megabyte). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -13,9 +15,11 @@ export interface HttpRequest {
   method: HttpMethod;
   /** Path below the server URL, starting with `/`. */
   path: string;
-  query?: Record<string, string | number | undefined>;
-  body?: string;
-  contentType?: string;
+  query?: Readonly<Record<string, string | number | boolean | undefined>> | undefined;
+  body?: string | undefined;
+  contentType?: string | undefined;
+  /** Default `application/json`. */
+  accept?: string | undefined;
   signal: AbortSignal;
   description: RequestDescription;
 }
@@ -23,6 +27,7 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   retryAfter: string | undefined;
+  contentType: string | undefined;
   /** The raw body: bytes, so a list page can be read without one large string (see list-page.ts). */
   body: Buffer;
 }
@@ -30,47 +35,64 @@ export interface HttpResponse {
 /**
  * The run's HTTP transport: one undici connection pool to the API server for
  * the whole run (client-node 2.0 builds a new agent for every call), the
- * Authorization header from the run's credentials, and a per-request timeout.
+ * Authorization header from the run's credentials, a whole-request timeout
+ * (a body trickling a byte a second, or endless `102 Processing`, cannot hold
+ * a request open past it) and a cap on the size of a response.
  */
 export interface Transport {
   send(request: HttpRequest): Promise<HttpResponse>;
   /** Requests sent so far (every attempt counts). */
   readonly requests: number;
+  /** Response body bytes received so far. */
+  readonly bytesReceived: number;
   /** Cancels whatever is in flight and closes the connections. */
   close(): Promise<void>;
 }
 
 export interface TransportOptions {
   requestTimeoutMs?: number | undefined;
+  maxResponseBytes?: number | undefined;
   /** Parallel connections to the API server. Default 4. */
   connections?: number;
+  /** Send every request as this user (`Impersonate-User`), with these groups: `kubepoll check --as`. */
+  impersonate?: { user: string; groups: readonly string[] } | undefined;
 }
 
 export function createTransport(config: ClusterConfig, options: TransportOptions = {}): Transport {
   const url = new URL(config.server);
   const prefix = url.pathname.replace(/\/+$/, '');
   const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const pool = new Pool(url.origin, {
     connections: options.connections ?? 4,
     headersTimeout: timeout,
     bodyTimeout: timeout,
+    maxResponseSize: maxResponseBytes,
     connect: { ...config.tls, timeout },
   });
+  const fixedHeaders: Record<string, string | string[]> = { 'user-agent': `kubepoll/${VERSION}` };
+  if (options.impersonate) {
+    fixedHeaders['impersonate-user'] = options.impersonate.user;
+    if (options.impersonate.groups.length > 0) fixedHeaders['impersonate-group'] = [...options.impersonate.groups];
+  }
   let requests = 0;
+  let bytesReceived = 0;
 
   return {
     get requests() {
       return requests;
     },
+    get bytesReceived() {
+      return bytesReceived;
+    },
     async send(request) {
-      const headers: Record<string, string> = {
-        accept: 'application/json',
-        'user-agent': `kubepoll/${VERSION}`,
-      };
+      const headers: Record<string, string | string[]> = { ...fixedHeaders, accept: request.accept ?? 'application/json' };
       const authorization = await config.credentials.authorization();
       if (authorization !== undefined) headers.authorization = authorization;
       if (request.contentType !== undefined) headers['content-type'] = request.contentType;
       request.signal.throwIfAborted();
+      const deadline = AbortSignal.timeout(timeout);
+      const signal = AbortSignal.any([request.signal, deadline]);
       requests++;
       try {
         const response = await pool.request({
@@ -78,20 +100,39 @@ export function createTransport(config: ClusterConfig, options: TransportOptions
           method: request.method,
           headers,
           body: request.body ?? null,
-          signal: request.signal,
+          signal,
         });
-        const body = Buffer.from(await response.body.arrayBuffer());
-        const retryAfter = response.headers['retry-after'];
-        return { status: response.statusCode, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, body };
+        const chunks: Buffer[] = [];
+        for await (const chunk of response.body) {
+          chunks.push(chunk as Buffer);
+          bytesReceived += (chunk as Buffer).length;
+        }
+        return {
+          status: response.statusCode,
+          retryAfter: header(response.headers['retry-after']),
+          contentType: header(response.headers['content-type']),
+          body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
+        };
       } catch (error) {
         if (request.signal.aborted) throw request.signal.reason;
-        throw transportError(error, request.description, url.origin);
+        if (deadline.aborted) {
+          throw new TransportError(
+            `${describe(request.description)}: no whole answer within the request timeout of ${timeout / 1000}s (--request-timeout) from ${url.origin}`,
+            'KUBEPOLL_REQUEST_TIMEOUT',
+            { cause: error },
+          );
+        }
+        throw transportError(error, request.description, url.origin, config.caSource, maxResponseBytes);
       }
     },
     async close() {
       await pool.destroy();
     },
   };
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function queryString(query: HttpRequest['query']): string {
@@ -114,10 +155,49 @@ const DESCRIPTIONS: Record<string, string> = {
   ETIMEDOUT: 'timed out',
 };
 
-function transportError(error: unknown, request: RequestDescription, origin: string): TransportError {
+/** OpenSSL and Node codes of a certificate that does not verify. */
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function describe(request: RequestDescription): string {
+  return `${request.verb} ${request.namespace === undefined ? request.resource : `${request.resource} in namespace ${request.namespace}`}`;
+}
+
+function transportError(
+  error: unknown,
+  request: RequestDescription,
+  origin: string,
+  caSource: string | undefined,
+  maxResponseBytes: number,
+): TransportError | TlsError {
   const err = error as { code?: string; message?: string; cause?: { code?: string } };
   const errno = err.code ?? err.cause?.code ?? 'UNKNOWN';
+  if (TLS_CODES.has(errno)) {
+    return new TlsError(
+      `${describe(request)}: the server ${origin} presented a certificate that does not verify against ${caSource ?? 'the configured CA'} (${errno}); check the CA and the server address`,
+      errno,
+      { cause: error },
+    );
+  }
+  if (errno === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+    return new TransportError(
+      `${describe(request)}: the answer from ${origin} is larger than ${Math.round(maxResponseBytes / 1048576)} MiB (--max-response-mb); use a smaller list limit or raise the cap`,
+      'KUBEPOLL_RESPONSE_TOO_LARGE',
+      { cause: error },
+    );
+  }
   const what = DESCRIPTIONS[errno] ?? (err.message || errno).split('\n')[0];
-  const where = request.namespace === undefined ? request.resource : `${request.resource} in namespace ${request.namespace}`;
-  return new TransportError(`${request.verb} ${where}: ${what} (${errno}) talking to ${origin}`, errno, { cause: error });
+  return new TransportError(`${describe(request)}: ${what} (${errno}) talking to ${origin}`, errno, { cause: error });
 }

@@ -1,15 +1,32 @@
 import { Writable } from 'node:stream';
 import { resolveClusterConfig } from '../cluster-config.js';
 import type { Outcome } from '../exit-codes.js';
-import type { JobDefinition, LoadedJob } from '../job.js';
+import type { JobDefinition, LoadedJob, SettingsSpec } from '../job.js';
 import { jobNameFromFile } from '../job-loader.js';
 import { validateJob } from '../job-validate.js';
 import { createLogger, type LogLevel } from '../log.js';
 import { runJob as run } from '../run.js';
-import type { FakeApiServer } from './fake-api-server.js';
+/**
+ * What `runJob` runs a job against: the fake cluster (`startTestCluster`) or a
+ * real API server's cluster (`startApiServer().cluster(...)`). A run is
+ * in-cluster style: `inClusterEnv` names the address and the service-account
+ * directory (token, ca.crt, namespace) inside `dir`.
+ */
+export interface RunTarget {
+  /** KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT and KUBEPOLL_SERVICEACCOUNT_DIR. */
+  readonly inClusterEnv: Record<string, string>;
+  /** A folder of the target's own (used as the home directory of the run's config resolution). */
+  readonly dir: string;
+  /**
+   * Grants the service account exactly `job`'s RBAC (what `kubepoll manifests`
+   * generates) with `namespace` as the job's own, for one run; resolves to a
+   * function that restores what was granted before.
+   */
+  grantForRun(job: LoadedJob, namespace: string): Promise<() => Promise<void>>;
+}
 
 export interface RunJobOptions {
-  cluster: FakeApiServer;
+  cluster: RunTarget;
   /** The run's namespace. Default: the cluster's service-account namespace. */
   namespace?: string;
   dryRun?: boolean;
@@ -23,6 +40,12 @@ export interface RunJobOptions {
   rbac?: 'declared' | 'cluster';
   /** Aborting it interrupts the run, as SIGTERM would. */
   signal?: AbortSignal;
+  /** The job's settings, as `--set` would give them (the process environment is not read, so tests are repeatable). */
+  settings?: Readonly<Record<string, string>>;
+  /** Run as this shard of an Indexed Job (`JOB_COMPLETION_INDEX` of `KUBEPOLL_SHARDS`). */
+  shard?: { index: number; count: number };
+  /** The client-side rate limit, instead of the job's. */
+  rateLimit?: { qps?: number; burst?: number };
 }
 
 export interface TestRun {
@@ -35,6 +58,12 @@ export interface TestRun {
   /** Requests the run sent (every attempt). */
   requests: number;
   retries: number;
+  /** Writes sent (under dry run: the writes the real run would send). */
+  writes: number;
+  /** Time requests waited for the client-side rate limit, in ms. */
+  throttledMs: number;
+  /** With `limits.writes`: the budget, the writes, and whether the budget stopped (would stop) the run. */
+  writeBudget: { limit: number; writes: number; exceeded: boolean } | undefined;
   runId: string;
 }
 
@@ -49,9 +78,12 @@ export interface TestRun {
  * expect(run.outcome).toBe('succeeded');
  * ```
  */
-export async function runJob(job: JobDefinition | LoadedJob, options: RunJobOptions): Promise<TestRun> {
+export async function runJob<S extends SettingsSpec>(
+  job: JobDefinition<unknown, S> | LoadedJob,
+  options: RunJobOptions,
+): Promise<TestRun> {
   const file = (job as LoadedJob).file;
-  const loaded = validateJob(job, file ? jobNameFromFile(file) : 'test-job', undefined, file);
+  const loaded = validateJob(job, file ? jobNameFromFile(file) : 'test-job', undefined, file, { set: options.settings ?? {} });
   const { cluster } = options;
   const lines: string[] = [];
   const stream = new Writable({
@@ -65,15 +97,16 @@ export async function runJob(job: JobDefinition | LoadedJob, options: RunJobOpti
     { namespace: options.namespace },
     { env: cluster.inClusterEnv, homeDir: cluster.dir },
   );
-  const restore = cluster.rbacRules;
-  if (options.rbac !== 'cluster') cluster.grant(loaded.resources, config.namespace);
+  const restore = options.rbac === 'cluster' ? async () => {} : await cluster.grantForRun(loaded, config.namespace);
   try {
     const report = await run(loaded, {
       config,
-      logger: createLogger({ level: options.logLevel ?? 'debug', stream }),
+      logger: createLogger({ level: options.logLevel ?? 'debug', stream, secrets: config.secrets }),
       dryRun: options.dryRun ?? false,
       timeoutSeconds: options.timeoutSeconds,
       signal: options.signal,
+      shard: options.shard,
+      rateLimit: options.rateLimit,
     });
     return {
       outcome: report.outcome,
@@ -83,9 +116,12 @@ export async function runJob(job: JobDefinition | LoadedJob, options: RunJobOpti
       logs: lines.map((l) => JSON.parse(l) as Record<string, unknown>),
       requests: report.requests,
       retries: report.retries,
+      writes: report.writes,
+      throttledMs: report.throttledMs,
+      writeBudget: report.writeBudget,
       runId: report.runId,
     };
   } finally {
-    cluster.grant(restore);
+    await restore();
   }
 }

@@ -1,8 +1,13 @@
 import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../src/log.js';
+import type { SecretSet } from '../../src/redact.js';
 
-/** A JSON logger whose lines a test can read back. */
-export function captureLogs(): { logger: Logger; lines: () => Record<string, unknown>[]; text: () => string } {
+/** A JSON logger whose lines a test can read back (scrubbed of `secrets`, as the CLI's are). */
+export function captureLogs(secrets?: SecretSet): {
+  logger: Logger;
+  lines: () => Record<string, unknown>[];
+  text: () => string;
+} {
   const raw: string[] = [];
   const stream = new Writable({
     write(chunk, _enc, done) {
@@ -11,7 +16,7 @@ export function captureLogs(): { logger: Logger; lines: () => Record<string, unk
     },
   });
   return {
-    logger: createLogger({ level: 'debug', stream }),
+    logger: createLogger({ level: 'debug', stream, ...(secrets ? { secrets } : {}) }),
     lines: () => raw.map((line) => JSON.parse(line) as Record<string, unknown>),
     text: () => raw.join('\n'),
   };

@@ -1,0 +1,76 @@
+import { REDACTED } from './redact.js';
+
+/** One field a write would change: `spec.replicas: 1 → 3`. */
+export interface FieldChange {
+  path: string;
+  from?: unknown;
+  to?: unknown;
+}
+
+/** Metadata the server sets on every write; a dry run's change list leaves it out. */
+const SERVER_FIELDS = new Set([
+  'metadata.resourceVersion',
+  'metadata.managedFields',
+  'metadata.generation',
+  'metadata.uid',
+  'metadata.creationTimestamp',
+  'metadata.selfLink',
+]);
+
+/**
+ * The leaf fields that differ between `before` and `after` (objects compared
+ * key by key; arrays and scalars as whole values). Pure.
+ *
+ * @example
+ * changedFields({ spec: { a: 1, b: 2 } }, { spec: { a: 1, b: 3, c: 4 } })
+ * // → [{ path: 'spec.b', from: 2, to: 3 }, { path: 'spec.c', to: 4 }]
+ */
+export function changedFields(before: unknown, after: unknown, path = ''): FieldChange[] {
+  if (SERVER_FIELDS.has(path)) return [];
+  if (isPlainObject(before) && isPlainObject(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    return keys.flatMap((key) => changedFields(before[key], after[key], path ? `${path}.${key}` : key));
+  }
+  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  const change: FieldChange = { path };
+  if (before !== undefined) change.from = before;
+  if (after !== undefined) change.to = after;
+  return [change];
+}
+
+/**
+ * What a dry-run line may show of an object or a patch: a Secret's `data` and
+ * `stringData` values never (their keys stay, so the line still says what).
+ */
+export function printable(value: unknown, isSecret: boolean): unknown {
+  if (!isSecret) return value;
+  if (Array.isArray(value)) {
+    // A JSON patch: hide the value of every operation on data or stringData.
+    return value.map((op: unknown) =>
+      isPlainObject(op) && typeof op.path === 'string' && /^\/(data|stringData)(\/|$)/.test(op.path) && 'value' in op
+        ? { ...op, value: REDACTED }
+        : op,
+    );
+  }
+  if (!isPlainObject(value)) return value;
+  const out: Record<string, unknown> = { ...value };
+  for (const key of ['data', 'stringData']) {
+    const field = out[key];
+    if (isPlainObject(field)) out[key] = Object.fromEntries(Object.keys(field).map((k) => [k, REDACTED]));
+  }
+  return out;
+}
+
+/** A change list with a Secret's values hidden. */
+export function printableChanges(changes: FieldChange[], isSecret: boolean): FieldChange[] {
+  if (!isSecret) return changes;
+  return changes.map((c) =>
+    /^(data|stringData)(\.|$)/.test(c.path)
+      ? { path: c.path, ...('from' in c ? { from: REDACTED } : {}), ...('to' in c ? { to: REDACTED } : {}) }
+      : c,
+  );
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,45 @@
+import { Gauge, Pushgateway, Registry } from 'prom-client';
+import type { Logger } from './log.js';
+import type { RunReport } from './run.js';
+
+/**
+ * Pushes one run's metrics to a Prometheus Pushgateway: a CronJob pod exits
+ * before Prometheus could scrape it. Grouped by `job` (the kubepoll job's
+ * name), with prom-client's `pushAdd` (HTTP POST), which replaces only the
+ * metrics it sends: a failed run leaves `kubepoll_last_success_timestamp_seconds`
+ * of the last success in place, so "no success for two periods" can alert.
+ * A push that fails is logged and does not change the run's exit code.
+ */
+export async function pushRunMetrics(url: string, report: RunReport, log: Logger): Promise<void> {
+  const registry = new Registry();
+  const gauge = (name: string, help: string, value: number, labels: Record<string, string> = {}) => {
+    const g = new Gauge({ name, help, labelNames: Object.keys(labels), registers: [registry] });
+    g.set(labels, value);
+  };
+  const seconds = Math.floor(report.finishedAt / 1000);
+  gauge('kubepoll_last_run_timestamp_seconds', 'Unix time the last run finished.', seconds);
+  gauge('kubepoll_last_run_duration_seconds', 'Duration of the last run.', report.durationMs / 1000);
+  gauge('kubepoll_last_run_exit_code', 'Exit code of the last run.', report.exitCode);
+  for (const outcome of ['succeeded', 'failed', 'timeout', 'interrupted']) {
+    gauge(
+      'kubepoll_last_run_outcome',
+      'The last run ended with this outcome (1) or not (0).',
+      report.outcome === outcome ? 1 : 0,
+      {
+        outcome,
+      },
+    );
+  }
+  gauge('kubepoll_last_run_requests', 'API requests of the last run, retries included.', report.requests);
+  gauge('kubepoll_last_run_retries', 'API requests the last run retried.', report.retries);
+  if (report.outcome === 'succeeded') {
+    gauge('kubepoll_last_success_timestamp_seconds', 'Unix time of the last successful run.', seconds);
+  }
+  const gateway = new Pushgateway(url.replace(/\/+$/, ''), { timeout: 10_000 }, registry);
+  try {
+    await gateway.pushAdd({ jobName: report.job });
+    log.debug({ pushgateway: url }, 'run metrics pushed');
+  } catch (error) {
+    log.warn({ pushgateway: url, err: error }, 'could not push the run metrics to the Pushgateway');
+  }
+}
