@@ -5,15 +5,19 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REASON_BY_STATUS } from '../api-error.js';
-import type { KubeObject, ResourceDeclaration } from '../job.js';
-import { planAllows, type RbacPlan, rbacPlan } from '../rbac.js';
+import type { KubeObject, LoadedJob, ResourceDeclaration } from '../job.js';
+import { type AccessAttributes, planAllows, type RbacPlan, rbacPlan } from '../rbac.js';
 import { createTestCertificates } from './certs.js';
 import { makeToken, writeKubeconfig, writeServiceAccountDir } from './cluster-files.js';
+import { reissueToken } from './continue-token.js';
+import { discoveryDocument, isBuiltinGroupVersion } from './discovery.js';
+import { get, list } from './fake-reads.js';
+import { type FakeRequest, json, parseBody, type Reply, text404 } from './fake-request.js';
+import { create, patch, remove, update } from './fake-writes.js';
 import { fixtureSource } from './fixtures.js';
 import { decodeAccessReview } from './protobuf.js';
-import { SelectorError } from './selectors.js';
 import * as S from './status.js';
-import { mergePatch, type ServedResource, Store } from './store.js';
+import { type ServedResource, Store } from './store.js';
 
 /** Narrows a fault to some requests. A string `path` matches every path that starts with it. */
 export interface FaultScope {
@@ -69,6 +73,7 @@ interface Route {
   resource: ServedResource;
   namespace: string | undefined;
   name: string | undefined;
+  subresource: string | undefined;
 }
 
 /**
@@ -155,6 +160,8 @@ export class FakeApiServer {
     });
     await writeFile(fake.caFile, certs.caPem);
     await fake.#writeCredentials();
+    // The service account lives in its namespace, so that namespace exists.
+    fake.store.ensureNamespace(namespace);
     fake.seed(options.objects ?? []);
     return fake;
   }
@@ -189,6 +196,21 @@ export class FakeApiServer {
       if (resource.namespaced && !object.metadata.namespace) {
         throw new Error(`${where}: ${object.kind} "${object.metadata.name}" is namespaced but has no metadata.namespace`);
       }
+      // Seeding (not a request) creates the namespaces its objects name, as a convenience for fixtures.
+      if (resource.namespaced) this.store.ensureNamespace(object.metadata.namespace as string);
+      if (resource.builtin && resource.plural === 'namespaces') {
+        const existing = this.store.ensureNamespace(object.metadata.name);
+        this.store.put(resource, {
+          ...existing,
+          ...object,
+          metadata: {
+            ...existing.metadata,
+            ...object.metadata,
+            labels: { ...existing.metadata?.labels, ...object.metadata.labels },
+          },
+        });
+        continue;
+      }
       this.store.put(resource, object);
     }
   }
@@ -221,9 +243,30 @@ export class FakeApiServer {
     this.#plan = declarations && rbacPlan(declarations, ownNamespace);
   }
 
+  /** `RunTarget`: grants exactly the job's declarations for one run, then puts back what was there. */
+  async grantForRun(job: LoadedJob, namespace: string): Promise<() => Promise<void>> {
+    const before = { rules: this.#rbac, plan: this.#plan };
+    this.grant(job.resources, namespace);
+    return async () => {
+      this.#rbac = before.rules;
+      this.#plan = before.plan;
+    };
+  }
+
   /** Whether the service account may `verb` on `group/resource` in `namespace` (`undefined`: cluster scope or all namespaces). */
-  allows(verb: string, group: string, resource: string, namespace: string | undefined): boolean {
-    return this.#plan === undefined || planAllows(this.#plan, verb, group, resource, namespace);
+  allows(
+    verb: string,
+    group: string,
+    resource: string,
+    namespace: string | undefined,
+    name?: string,
+    subresource?: string,
+  ): boolean {
+    return this.#allows({ verb, group, resource, namespace, name, subresource });
+  }
+
+  #allows(attributes: AccessAttributes): boolean {
+    return this.#plan === undefined || planAllows(this.#plan, attributes);
   }
 
   /** Issues a new token, writes it (atomic symlink swap, as kubelet does), then rejects the old one. */
@@ -314,11 +357,18 @@ export class FakeApiServer {
     }
     if (url.pathname === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews' && req.method === 'POST') {
       const protobuf = String(req.headers['content-type']).includes('protobuf') ? decodeAccessReview(rawBody) : undefined;
-      const review = (protobuf ? { spec: { resourceAttributes: protobuf } } : (parseJson(body) ?? {})) as {
+      const review = (protobuf ? { spec: { resourceAttributes: protobuf } } : (parseBody(body) ?? {})) as {
         spec?: { resourceAttributes?: Record<string, string> };
       };
       const a = review.spec?.resourceAttributes ?? {};
-      const allowed = this.allows(a.verb ?? '', a.group ?? '', a.resource ?? '', a.namespace || undefined);
+      const allowed = this.#allows({
+        verb: a.verb ?? '',
+        group: a.group ?? '',
+        resource: a.resource ?? '',
+        subresource: a.subresource || undefined,
+        namespace: a.namespace || undefined,
+        name: a.name || undefined,
+      });
       this.#json(res, 201, {
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SelfSubjectAccessReview',
@@ -328,20 +378,26 @@ export class FakeApiServer {
       });
       return;
     }
-    const discovery = this.#discovery(url.pathname);
+    const discovery = discoveryDocument(this.store.resources(), url.pathname);
     if (discovery !== undefined) {
       this.#json(res, 200, discovery);
       return;
     }
     const route = this.#route(url.pathname);
-    if (!route) {
-      this.#json(res, 404, S.unknownResource());
+    if ('reply' in route) {
+      this.#reply(res, route.reply);
       return;
     }
     await this.#serve(req, res, route, url.searchParams, body);
   }
 
-  #route(pathname: string): Route | undefined {
+  /**
+   * Which resource a path names. What no resource serves answers as kube-apiserver
+   * does: a Status 404 under a built-in group version, the plain-text
+   * `404 page not found` anywhere else (a custom resource no CRD serves, a
+   * namespaced custom resource without its namespace).
+   */
+  #route(pathname: string): Route | { reply: Reply } {
     const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
     let group: string;
     let version: string;
@@ -349,190 +405,68 @@ export class FakeApiServer {
     if (parts[0] === 'api' && parts.length >= 3) [group, version, rest] = ['', parts[1] as string, parts.slice(2)];
     else if (parts[0] === 'apis' && parts.length >= 4)
       [group, version, rest] = [parts[1] as string, parts[2] as string, parts.slice(3)];
-    else return undefined;
+    else return { reply: text404() };
+    const builtinGroup = isBuiltinGroupVersion(this.store.resources(), group, version);
+    const unknown = { reply: builtinGroup ? json(404, S.unknownResource()) : text404() };
     let namespace: string | undefined;
     if (rest[0] === 'namespaces' && rest.length >= 3) {
       namespace = rest[1];
       rest = rest.slice(2);
     }
-    if (rest.length > 2) return undefined;
+    if (rest.length > 3) return unknown;
     const resource = this.store.resource(group, version, rest[0] as string);
-    if (!resource) return undefined;
-    if (namespace !== undefined && !resource.namespaced) return undefined;
-    return { resource, namespace, name: rest[1] };
+    if (!resource) return unknown;
+    if (namespace !== undefined && !resource.namespaced) return unknown;
+    // A namespaced resource by name needs its namespace (listing across namespaces needs none).
+    if (namespace === undefined && resource.namespaced && rest.length > 1) return unknown;
+    return { resource, namespace, name: rest[1], subresource: rest[2] };
   }
 
   async #serve(req: IncomingMessage, res: ServerResponse, route: Route, query: URLSearchParams, body: string): Promise<void> {
-    const { resource, namespace, name } = route;
+    const { resource, namespace, name, subresource } = route;
     const { group, plural } = resource;
     const verb = rbacVerb(req.method ?? 'GET', name !== undefined);
-    if (!this.allows(verb, group, plural, namespace)) {
-      this.#json(res, 403, S.forbidden(this.user, verb, group, plural, namespace, name));
+    if (verb === 'unsupported' || (subresource !== undefined && !['get', 'update', 'patch'].includes(verb))) {
+      this.#reply(res, json(405, S.methodNotAllowed()));
       return;
     }
-    const dryRun = query.get('dryRun') === 'All';
-    const existing = name === undefined ? undefined : this.store.get(resource, namespace, name);
-
-    switch (verb) {
-      case 'list':
-        return this.#list(res, resource, namespace, query);
-      case 'get':
-        if (!existing) return this.#json(res, 404, S.notFound(group, plural, name as string));
-        return this.#json(res, 200, existing);
-      case 'create':
-        return this.#create(res, resource, namespace, body, dryRun);
-      case 'patch':
-      case 'update': {
-        if (!existing) return this.#json(res, 404, S.notFound(group, plural, name as string));
-        if (verb === 'patch' && !String(req.headers['content-type']).startsWith('application/merge-patch+json')) {
-          return this.#json(
-            res,
-            415,
-            S.status(
-              415,
-              'UnsupportedMediaType',
-              `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json`,
-            ),
-          );
-        }
-        const change = parseJson(body);
-        if (change === undefined) return this.#json(res, 400, S.badRequest('the body of the request is not valid JSON'));
-        const wantedRv = (change as KubeObject).metadata?.resourceVersion;
-        if (wantedRv !== undefined && wantedRv !== existing.metadata?.resourceVersion) {
-          return this.#json(res, 409, S.conflict(group, plural, name as string));
-        }
-        const next = (verb === 'patch' ? mergePatch(existing, change) : change) as KubeObject;
-        next.metadata = { ...next.metadata, name: name as string, ...(namespace ? { namespace } : {}) };
-        return this.#json(res, 200, this.store.put(resource, next, { dryRun }));
-      }
-      case 'delete':
-        if (!existing) return this.#json(res, 404, S.notFound(group, plural, name as string));
-        this.store.remove(resource, namespace, name as string, { dryRun });
-        return this.#json(res, 200, existing);
-      default:
-        return this.#json(
-          res,
-          405,
-          S.status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'),
-        );
+    if (!this.#allows({ verb, group, resource: plural, subresource, namespace, name })) {
+      this.#json(res, 403, S.forbidden(this.user, verb, group, plural, namespace, name, subresource));
+      return;
     }
-  }
-
-  #list(res: ServerResponse, resource: ServedResource, namespace: string | undefined, query: URLSearchParams): void {
-    const token = query.get('continue');
-    let start: string | undefined;
-    if (token) {
-      start = decodeToken(token);
-      if (start === undefined)
-        return this.#json(res, 400, S.badRequest('continue key is not valid: the token cannot be decoded'));
+    if (subresource !== undefined && !(subresource === 'status' && (resource.statusSubresource || plural === 'namespaces'))) {
+      this.#reply(res, json(404, S.notFound(group, plural, name as string)));
+      return;
     }
-    let page: ReturnType<Store['list']>;
-    try {
-      page = this.store.list(resource, {
-        namespace,
-        labelSelector: query.get('labelSelector') ?? undefined,
-        fieldSelector: query.get('fieldSelector') ?? undefined,
-        limit: Number(query.get('limit') ?? 0) || undefined,
-        start,
-      });
-    } catch (error) {
-      if (error instanceof SelectorError) return this.#json(res, 400, S.badRequest(error.message));
-      throw error;
-    }
-    const rv = this.store.resourceVersion;
-    const metadata: Record<string, unknown> = { resourceVersion: String(rv) };
-    if (page.next !== undefined) metadata.continue = encodeToken(rv, page.next);
-    if (page.remainingItemCount !== undefined) metadata.remainingItemCount = page.remainingItemCount;
-    const apiVersion = resource.group ? `${resource.group}/${resource.version}` : resource.version;
-    const head = JSON.stringify({ kind: resource.listKind, apiVersion, metadata }).slice(0, -1);
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(`${head},"items":[${page.itemsJson.join(',')}]}`);
-  }
-
-  #create(res: ServerResponse, resource: ServedResource, namespace: string | undefined, body: string, dryRun: boolean): void {
-    const { group, plural } = resource;
-    const object = parseJson(body) as KubeObject | undefined;
-    if (!object || typeof object !== 'object')
-      return this.#json(res, 400, S.badRequest('the body of the request is not valid JSON'));
-    const metadata = { ...(object.metadata ?? {}) } as Record<string, unknown>;
-    if (resource.namespaced) {
-      if (metadata.namespace !== undefined && metadata.namespace !== namespace) {
-        return this.#json(
-          res,
-          400,
-          S.badRequest('the namespace of the provided object does not match the namespace sent on the request'),
-        );
-      }
-      metadata.namespace = namespace;
-    }
-    if (!metadata.name && typeof metadata.generateName === 'string') {
-      metadata.name = `${metadata.generateName}${Math.random().toString(36).slice(2, 7)}`;
-    }
-    const name = String(metadata.name ?? '');
-    if (!name || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name) || name.length > 253) {
-      return this.#json(
-        res,
-        422,
-        S.invalid(
-          resource.kind,
-          group,
-          name,
-          'metadata.name',
-          name
-            ? `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`
-            : 'Required value: name or generateName is required',
-        ),
-      );
-    }
-    if (this.store.get(resource, namespace, name)) return this.#json(res, 409, S.alreadyExists(group, plural, name));
-    const stored = this.store.put(resource, { ...object, metadata }, { dryRun });
-    this.#json(res, 201, stored);
-  }
-
-  #discovery(pathname: string): object | undefined {
-    const resources = this.store.resources();
-    const list = (groupVersion: string) => ({
-      kind: 'APIResourceList',
-      apiVersion: 'v1',
-      groupVersion,
-      resources: resources
-        .filter((r) => (r.group ? `${r.group}/${r.version}` : r.version) === groupVersion)
-        .map((r) => ({
-          name: r.plural,
-          singularName: r.singular,
-          namespaced: r.namespaced,
-          kind: r.kind,
-          verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'],
-          ...(r.shortNames ? { shortNames: r.shortNames } : {}),
-        })),
-    });
-    if (pathname === '/version') {
-      return { major: '1', minor: '32', gitVersion: 'v1.32.0-kubepoll-fake', platform: 'linux/amd64' };
-    }
-    if (pathname === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] };
-    if (pathname === '/api/v1') return list('v1');
-    const groups = new Map<string, string[]>();
-    for (const r of resources) {
-      if (!r.group) continue;
-      const versions = groups.get(r.group) ?? [];
-      if (!versions.includes(r.version)) versions.push(r.version);
-      groups.set(r.group, versions);
-    }
-    const groupObject = (name: string, versions: string[]) => ({
+    const request: FakeRequest = {
+      store: this.store,
+      method: req.method ?? 'GET',
+      resource,
+      namespace,
       name,
-      versions: versions.map((v) => ({ groupVersion: `${name}/${v}`, version: v })),
-      preferredVersion: { groupVersion: `${name}/${versions[0]}`, version: versions[0] },
-    });
-    if (pathname === '/apis') {
-      return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups].map(([n, v]) => groupObject(n, v)) };
-    }
-    const m = /^\/apis\/([^/]+)(?:\/([^/]+))?$/.exec(pathname);
-    if (m && groups.has(m[1] as string)) {
-      const versions = groups.get(m[1] as string) as string[];
-      if (m[2] === undefined) return { kind: 'APIGroup', apiVersion: 'v1', ...groupObject(m[1] as string, versions) };
-      if (versions.includes(m[2])) return list(`${m[1]}/${m[2]}`);
-    }
-    return undefined;
+      subresource,
+      query,
+      body,
+      contentType: String(req.headers['content-type'] ?? ''),
+      accept: String(req.headers.accept ?? 'application/json'),
+      userAgent: String(req.headers['user-agent'] ?? ''),
+    };
+    let reply: Reply | undefined;
+    if (verb === 'list') reply = list(request, res);
+    else if (verb === 'get') reply = get(request);
+    else if (verb === 'create') reply = create(request);
+    else if (verb === 'update') reply = update(request);
+    else if (verb === 'patch') reply = patch(request);
+    else if (verb === 'delete') reply = remove(request);
+    else reply = json(405, S.methodNotAllowed());
+    if (reply) this.#reply(res, reply);
+  }
+
+  #reply(res: ServerResponse, reply: Reply): void {
+    if ('text' in reply) {
+      res.writeHead(reply.status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+      res.end(reply.text);
+    } else this.#json(res, reply.status, reply.json as object);
   }
 
   #json(res: ServerResponse, code: number, body: object): void {
@@ -562,32 +496,4 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Continue tokens in the API server's format: base64url JSON `{ v, rv, start }`. */
-export function encodeToken(resourceVersion: number, start: string): string {
-  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: resourceVersion, start })).toString('base64url');
-}
-
-export function decodeToken(token: string): string | undefined {
-  try {
-    const value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: string; start?: unknown };
-    return value.v === 'meta.k8s.io/v1' && typeof value.start === 'string' ? value.start : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The inconsistent-continue token of a 410: same position, the current resourceVersion. */
-function reissueToken(token: string, resourceVersion: number): string | undefined {
-  const start = decodeToken(token);
-  return start === undefined ? undefined : encodeToken(resourceVersion, start);
 }
