@@ -57,6 +57,10 @@ export interface RecordedRequest {
   path: string;
   query: Record<string, string>;
   status: number;
+  /** The Accept header (a metadata-only read asks for `as=PartialObjectMetadataList`). */
+  accept: string;
+  /** The Content-Type of a write (the patch type), when it has a body. */
+  contentType?: string;
 }
 
 export interface FakeApiServerOptions {
@@ -314,6 +318,8 @@ export class FakeApiServer {
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       status: 0,
+      accept: String(req.headers.accept ?? ''),
+      ...(req.headers['content-type'] ? { contentType: String(req.headers['content-type']) } : {}),
     };
     this.requests.push(record);
     res.on('finish', () => {
