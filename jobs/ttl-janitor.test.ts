@@ -14,7 +14,6 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   vi.useRealTimers();
-  delete process.env.JANITOR_MAX_DELETIONS;
   await cluster.stop();
 });
 
@@ -32,6 +31,14 @@ describe('ttl-janitor', () => {
     expect(names(cluster)).toEqual(['ci/build-pr-1234-x9k2q', 'ci/debug-run-zz1', 'ci/nightly-e2e-2c8d1']);
   });
 
+  it('lists metadata only', async () => {
+    const run = await runJob(job, { cluster });
+    expect(run.outcome).toBe('succeeded');
+    const listed = cluster.requests.filter((r) => r.method === 'GET' && r.path === '/apis/tekton.dev/v1/pipelineruns');
+    expect(listed).toHaveLength(1);
+    expect(listed[0]?.accept).toMatch(/as=PartialObjectMetadataList/);
+  });
+
   it('under dry run deletes nothing and lists what it would delete', async () => {
     const run = await runJob(job, { cluster, dryRun: true });
     expect(run.result).toMatchObject({ deleted: ['ci/build-main-7f3a2', 'release/release-v2-1-0-q7w8e'], dryRun: true });
@@ -40,10 +47,16 @@ describe('ttl-janitor', () => {
   });
 
   it('stops at JANITOR_MAX_DELETIONS and leaves the rest for the next run', async () => {
-    process.env.JANITOR_MAX_DELETIONS = '1';
-    const run = await runJob(job, { cluster });
+    const run = await runJob(job, { cluster, settings: { JANITOR_MAX_DELETIONS: '1' } });
     expect(run.result).toMatchObject({ deleted: ['ci/build-main-7f3a2'], expiredLeft: 1 });
     expect(names(cluster)).toContain('release/release-v2-1-0-q7w8e');
+  });
+
+  it('JANITOR_RESOURCE picks the resource, and what it may delete follows it', async () => {
+    const run = await runJob(job, { cluster, settings: { JANITOR_RESOURCE: 'taskruns.tekton.dev/v1' } });
+    // No CRD serves taskruns here: an unknown resource, a permanent error (exit 3), not "nothing to do".
+    expect(run.exitCode).toBe(3);
+    expect(names(cluster)).toHaveLength(5);
   });
 
   it('reads TTLs', () => {
