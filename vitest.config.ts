@@ -8,6 +8,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // dist/ is built first: the CLI tests spawn it (test/support/build-dist.ts).
+    globalSetup: ['./test/support/build-dist.ts'],
     reporters: ['default', './test/support/closing-line-reporter.ts'],
   },
 });

@@ -102,13 +102,15 @@ export class LeaderElector {
     this.#loop ??= this.#run().catch((error: unknown) => this.#o.log.error({ err: error }, 'leader election stopped'));
   }
 
-  /** Stops campaigning; a leader steps down and releases the Lease. */
-  async stop(): Promise<void> {
+  /** Stops campaigning; a leader steps down and (unless `release` is false) releases the Lease. */
+  async stop(release = true): Promise<void> {
     this.#stop.abort(new Error('leader election stopped'));
     await this.#loop;
     if (this.#leading) {
       this.#setLeading(false);
-      await this.#release().catch((error: unknown) => this.#o.log.warn({ err: error }, 'could not release the leader lease'));
+      if (release) {
+        await this.#release().catch((error: unknown) => this.#o.log.warn({ err: error }, 'could not release the leader lease'));
+      }
     }
   }
 

@@ -102,6 +102,11 @@ export function createTransport(config: ClusterConfig, options: TransportOptions
           body: request.body ?? null,
           signal,
         });
+        const declared = Number(header(response.headers['content-length']) ?? Number.NaN);
+        if (declared > maxResponseBytes) {
+          response.body.destroy();
+          throw Object.assign(new Error('declared content-length over the cap'), { code: 'UND_ERR_RES_EXCEEDED_MAX_SIZE' });
+        }
         const chunks: Buffer[] = [];
         for await (const chunk of response.body) {
           chunks.push(chunk as Buffer);

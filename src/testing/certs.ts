@@ -28,8 +28,11 @@ const OID = {
 export function createTestCertificates(validForMs = 24 * 3600_000): TestCertificates {
   const ca = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const server = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const notBefore = new Date(Date.now() - 3600_000);
-  const notAfter = new Date(Date.now() + validForMs);
+  // TLS checks validity against the real clock, and a test may have pinned `Date` to its fixtures'
+  // day (vi.setSystemTime): cover both, or the certificate is expired (or not yet valid) a day later.
+  const real = performance.timeOrigin + performance.now();
+  const notBefore = new Date(Math.min(real, Date.now()) - 3600_000);
+  const notAfter = new Date(Math.max(real, Date.now()) + validForMs);
   const caName = name('kubepoll test CA');
   const caCert = certificate({
     subject: caName,

@@ -1,16 +1,18 @@
+import { Deployment } from 'kubernetes-models/apps/v1';
 import { CronJob, Job } from 'kubernetes-models/batch/v1';
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ServiceAccount } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { LoadedJob } from '../../src/job.js';
-import { jobManifests, manifestsYaml } from '../../src/manifests.js';
+import { jobManifests, manifestsYaml, scheduleManifests } from '../../src/manifests.js';
 import { planAllows, rbacPlan } from '../../src/rbac.js';
 
 const run = () => undefined;
 const job = (fields: Partial<LoadedJob>): LoadedJob => ({
   name: 'poller',
   resources: [],
+  settingValues: {},
   run,
   schedule: '*/10 * * * *',
   ...fields,
@@ -27,6 +29,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   ClusterRoleBinding,
   CronJob,
   Job,
+  Deployment,
 };
 
 /** Validates each object against the Kubernetes OpenAPI schema of its kind (kubernetes-models). */
@@ -112,7 +115,7 @@ describe('kubepoll manifests', () => {
     expect(objects.map((o) => o.kind)).toEqual(['ServiceAccount', 'Role', 'RoleBinding', 'CronJob']);
   });
 
-  it('the CronJob fails at once on exit codes 2 and 3, ignores disruptions, and runs locked down', () => {
+  it('the CronJob fails at once on exit codes 2, 3 and 5, ignores disruptions, and runs locked down', () => {
     const cronJob = jobManifests(mixed, { image: 'img', namespace: 'jobs' }).at(-1) as CronJobShape;
     expect(cronJob.spec).toMatchObject({
       schedule: '*/10 * * * *',
@@ -122,7 +125,7 @@ describe('kubepoll manifests', () => {
     });
     const spec = cronJob.spec.jobTemplate.spec;
     expect(spec.podFailurePolicy.rules).toEqual([
-      { action: 'FailJob', onExitCodes: { containerName: 'kubepoll', operator: 'In', values: [2, 3] } },
+      { action: 'FailJob', onExitCodes: { containerName: 'kubepoll', operator: 'In', values: [2, 3, 5] } },
       { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] },
     ]);
     expect(spec.activeDeadlineSeconds).toBe((120 + 60) * 3);
@@ -158,7 +161,7 @@ describe('kubepoll manifests', () => {
     expect(() => jobManifests(job({ schedule: '*/5 * * * * *' }), { image: 'i', namespace: 'n' })).toThrow(/has a seconds field/);
     const { schedule: _, ...oneOff } = job({});
     expect(() => jobManifests(oneOff, { image: 'i', namespace: 'n' })).toThrow(
-      'job "poller" has no schedule: give it one, or generate a one-off Job with --once',
+      'job "poller" has no schedule: give it one, or generate a one-off Job with --mode job',
     );
     expect(jobManifests(oneOff, { image: 'i', namespace: 'n', once: true }).at(-1)?.kind).toBe('Job');
     expect(() => jobManifests(job({}), { image: 'i', namespace: 'Bad_NS' })).toThrow(/not a valid namespace name/);
@@ -180,5 +183,137 @@ describe('RBAC plan, shared with the test kit', () => {
     ['get', 'cert-manager.io', 'clusterissuers', undefined, true],
   ] as const)('%s %s/%s in %s → %s', (verb, group, resource, namespace, allowed) => {
     expect(planAllows(plan, verb, group, resource, namespace)).toBe(allowed);
+  });
+});
+
+describe('settings, shards, names and subresources in the generated objects', () => {
+  const podOf = (objects: Record<string, unknown>[]) =>
+    // biome-ignore lint/suspicious/noExplicitAny: a loose view of the generated pod spec
+    ((objects.at(-1) as any).spec.jobTemplate?.spec ?? (objects.at(-1) as any).spec).template.spec;
+
+  it('settings given to manifests reach the pod env, sorted, next to POD_NAME from the downward API', () => {
+    const objects = jobManifests(job({}), { image: 'img', namespace: 'jobs', env: { Z_LAST: '1', A_FIRST: 'x y' } });
+    validateAll(objects);
+    expect(podOf(objects).containers[0].env).toEqual([
+      { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+      { name: 'A_FIRST', value: 'x y' },
+      { name: 'Z_LAST', value: '1' },
+    ]);
+  });
+
+  it('a job with shards runs as an Indexed Job: completions = parallelism = shards, a backoff limit per index', () => {
+    const objects = jobManifests(job({ shards: 4 }), { image: 'img', namespace: 'jobs' });
+    validateAll(objects);
+    // biome-ignore lint/suspicious/noExplicitAny: a loose view of the generated CronJob
+    const spec = (objects.at(-1) as any).spec.jobTemplate.spec;
+    expect(spec).toMatchObject({ completionMode: 'Indexed', completions: 4, parallelism: 4, backoffLimitPerIndex: 2 });
+    expect(spec.backoffLimit).toBeUndefined();
+    expect(spec.template.spec.containers[0].env).toContainEqual({ name: 'KUBEPOLL_SHARDS', value: '4' });
+    const once = jobManifests(job({ shards: 2 }), { image: 'img', namespace: 'jobs', once: true }).at(-1) as {
+      spec: Record<string, unknown>;
+    };
+    expect(once.spec).toMatchObject({ completionMode: 'Indexed', completions: 2, parallelism: 2 });
+  });
+
+  it('names become resourceNames, and subresources a <plural>/status rule with only get and patch', () => {
+    const objects = jobManifests(
+      job({
+        resources: [
+          {
+            group: '',
+            version: 'v1',
+            plural: 'configmaps',
+            namespaced: true,
+            verbs: ['get', 'patch'],
+            names: ['flags', 'limits'],
+          },
+          {
+            group: 'example.com',
+            version: 'v1',
+            plural: 'widgets',
+            namespaced: true,
+            verbs: ['list', 'patch'],
+            subresources: ['status'],
+          },
+        ],
+      }),
+      { image: 'img', namespace: 'jobs' },
+    );
+    validateAll(objects);
+    const role = objects.find((o) => o.kind === 'Role') as { rules: unknown[] };
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['flags', 'limits'], verbs: ['get', 'patch'] },
+      { apiGroups: ['example.com'], resources: ['widgets'], verbs: ['list', 'patch'] },
+      { apiGroups: ['example.com'], resources: ['widgets/status'], verbs: ['patch'] },
+    ]);
+  });
+});
+
+describe('--mode schedule: one Deployment running kubepoll schedule', () => {
+  const a = job({
+    name: 'a',
+    resources: [{ group: '', version: 'v1', plural: 'configmaps', namespaced: true, verbs: ['list'] }],
+  });
+  const b = job({
+    name: 'b',
+    resources: [{ group: '', version: 'v1', plural: 'configmaps', namespaced: true, verbs: ['delete'] }],
+  });
+
+  it('validates, runs the named jobs with probes on /healthz and a named metrics port, hardened like the CronJobs', () => {
+    const objects = scheduleManifests([a, b], { image: 'img', namespace: 'jobs', replicas: 1, env: { X: '1' } });
+    validateAll(objects);
+    expect(objects.map((o) => o.kind)).toEqual(['ServiceAccount', 'Role', 'RoleBinding', 'Deployment']);
+    // biome-ignore lint/suspicious/noExplicitAny: a loose view of the Deployment
+    const deployment = objects.at(-1) as any;
+    expect(deployment.spec.replicas).toBe(1);
+    expect(deployment.spec.strategy).toEqual({ type: 'Recreate' });
+    const pod = deployment.spec.template.spec;
+    expect(pod.restartPolicy).toBe('Always');
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    const container = pod.containers[0];
+    expect(container.args).toEqual(['schedule', 'a', 'b', '--health-port', '8080']);
+    expect(container.ports).toEqual([{ name: 'metrics', containerPort: 8080, protocol: 'TCP' }]);
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(container.env).toContainEqual({ name: 'X', value: '1' });
+    // One ServiceAccount with the union of the jobs' RBAC.
+    expect((objects[1] as { rules: unknown }).rules).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'delete'] },
+    ]);
+  });
+
+  it('with replicas > 1 elects a leader: exactly get/update on the one Lease, and create (which RBAC cannot name)', () => {
+    const objects = scheduleManifests([a], { image: 'img', namespace: 'jobs', replicas: 3 });
+    validateAll(objects);
+    // biome-ignore lint/suspicious/noExplicitAny: a loose view of the Deployment
+    const deployment = objects.at(-1) as any;
+    expect(deployment.spec.template.spec.containers[0].args).toEqual([
+      'schedule',
+      'a',
+      '--health-port',
+      '8080',
+      '--leader-elect',
+      '--lease-name',
+      'kubepoll-scheduler',
+    ]);
+    const role = objects.find((o) => o.kind === 'Role') as { rules: unknown[] };
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['list'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: ['kubepoll-scheduler'],
+        verbs: ['get', 'update'],
+      },
+    ]);
+  });
+
+  it('refuses a one-off or a sharded job, and a bad replica count', () => {
+    const { schedule: _, ...oneOff } = job({ name: 'once' });
+    expect(() => scheduleManifests([oneOff], { image: 'i', namespace: 'n', replicas: 1 })).toThrow(/has no schedule/);
+    expect(() => scheduleManifests([job({ shards: 2 })], { image: 'i', namespace: 'n', replicas: 1 })).toThrow(/Indexed Job/);
+    expect(() => scheduleManifests([a], { image: 'i', namespace: 'n', replicas: 0 })).toThrow(/--replicas/);
   });
 });

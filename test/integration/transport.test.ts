@@ -1,0 +1,153 @@
+// The transport against misbehaving HTTPS servers on 127.0.0.1 (real sockets, real TLS).
+import { once } from 'node:events';
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ClusterConfig } from '../../src/cluster-config.js';
+import { exitCodeFor } from '../../src/exit-codes.js';
+import { SecretSet } from '../../src/redact.js';
+import { classifyFailure } from '../../src/retry-policy.js';
+import { createTestCertificates } from '../../src/testing/certs.js';
+import { createTransport } from '../../src/transport.js';
+import { TlsError, TransportError } from '../../src/transport-error.js';
+
+const certs = createTestCertificates();
+const servers: Server[] = [];
+const sockets = new Set<Socket>();
+afterEach(async () => {
+  for (const socket of sockets) socket.destroy();
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+});
+
+/** A raw HTTPS server: `onSocket` writes whatever bytes it likes after the request arrives. */
+async function rawServer(onRequest: (socket: Socket) => void): Promise<string> {
+  const server = createHttpsServer({ cert: certs.certPem, key: certs.keyPem });
+  server.on('secureConnection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('data', () => onRequest(socket));
+  });
+  servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function config(server: string, ca = certs.caPem): ClusterConfig {
+  return {
+    source: 'test',
+    server,
+    tls: { ca, rejectUnauthorized: true },
+    namespace: 'default',
+    credentials: { authorization: async () => 'Bearer t0ken-value-abc', refresh: async () => {} },
+    caSource: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+    secrets: new SecretSet(),
+    warnings: [],
+  };
+}
+
+const request = (signal = new AbortController().signal) => ({
+  method: 'GET' as const,
+  path: '/api/v1/namespaces/default/configmaps',
+  signal,
+  description: { verb: 'list', resource: 'configmaps', namespace: 'default' },
+});
+
+describe('the whole exchange is bounded by the request timeout', () => {
+  it('a body trickling one byte at a time fails at the timeout, as a retryable timeout', async () => {
+    const url = await rawServer((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n');
+      const timer = setInterval(() => socket.write('1\r\n \r\n'), 100);
+      socket.on('close', () => clearInterval(timer));
+    });
+    const transport = createTransport(config(url), { requestTimeoutMs: 1000 });
+    const error = await transport.send(request()).catch((e: unknown) => e);
+    await transport.close();
+    expect(error).toBeInstanceOf(TransportError);
+    expect((error as TransportError).errno).toBe('KUBEPOLL_REQUEST_TIMEOUT');
+    expect((error as Error).message).toMatch(/no whole answer within the request timeout of 1s/);
+    expect(classifyFailure(error, 'GET').action).toBe('retry');
+    expect(classifyFailure(error, 'POST').action).toBe('fail');
+  });
+
+  it('endless "102 Processing" without a final answer fails at the timeout', async () => {
+    const url = await rawServer((socket) => {
+      const timer = setInterval(() => socket.write('HTTP/1.1 102 Processing\r\n\r\n'), 100);
+      socket.on('close', () => clearInterval(timer));
+    });
+    const transport = createTransport(config(url), { requestTimeoutMs: 1000 });
+    const error = await transport.send(request()).catch((e: unknown) => e);
+    await transport.close();
+    expect(error).toMatchObject({ errno: 'KUBEPOLL_REQUEST_TIMEOUT' });
+  });
+
+  it('interim 1xx answers before the final one are tolerated', async () => {
+    const url = await rawServer((socket) => {
+      socket.write('HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </x>\r\n\r\n');
+      setTimeout(() => {
+        const body = '{"kind":"ConfigMapList","items":[]}';
+        socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+      }, 50);
+    });
+    const transport = createTransport(config(url));
+    const response = await transport.send(request());
+    await transport.close();
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body.toString())).toEqual({ kind: 'ConfigMapList', items: [] });
+  });
+});
+
+describe('a response larger than the cap fails cleanly, without buffering it all', () => {
+  it('a declared content-length over the cap', async () => {
+    const url = await rawServer((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 10000000\r\n\r\n');
+      socket.write(Buffer.alloc(64 * 1024, 0x20));
+    });
+    const transport = createTransport(config(url), { maxResponseBytes: 1024 * 1024 });
+    const error = await transport.send(request()).catch((e: unknown) => e);
+    await transport.close();
+    expect(error).toMatchObject({ errno: 'KUBEPOLL_RESPONSE_TOO_LARGE' });
+    expect((error as Error).message).toMatch(/larger than 1 MiB \(--max-response-mb\)/);
+    expect(classifyFailure(error, 'GET').action).toBe('fail');
+  });
+
+  it('a chunked body that keeps growing past the cap is cut off there', async () => {
+    let sent = 0;
+    const url = await rawServer((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n');
+      const chunk = Buffer.alloc(256 * 1024, 0x20);
+      const timer = setInterval(() => {
+        if (socket.destroyed) return clearInterval(timer);
+        socket.write(`${chunk.length.toString(16)}\r\n`);
+        socket.write(chunk);
+        socket.write('\r\n');
+        sent += chunk.length;
+      }, 5);
+      socket.on('close', () => clearInterval(timer));
+    });
+    const transport = createTransport(config(url), { maxResponseBytes: 1024 * 1024 });
+    const error = await transport.send(request()).catch((e: unknown) => e);
+    await transport.close();
+    expect(error).toMatchObject({ errno: 'KUBEPOLL_RESPONSE_TOO_LARGE' });
+    // It stopped near the cap, not after the server's whole (endless) body.
+    expect(sent).toBeLessThan(64 * 1024 * 1024);
+  });
+});
+
+describe('TLS verification', () => {
+  it('a server certificate from another CA fails closed, naming the CA file and the server; no retry; exit 2', async () => {
+    const other = createTestCertificates();
+    let requested = false;
+    const url = await rawServer(() => {
+      requested = true;
+    });
+    const transport = createTransport(config(url, other.caPem));
+    const error = await transport.send(request()).catch((e: unknown) => e);
+    await transport.close();
+    expect(error).toBeInstanceOf(TlsError);
+    expect((error as Error).message).toContain('/var/run/secrets/kubernetes.io/serviceaccount/ca.crt');
+    expect((error as Error).message).toContain(url);
+    expect(classifyFailure(error, 'GET').action).toBe('fail');
+    expect(exitCodeFor(error)).toBe(2);
+    expect(requested).toBe(false); // the request (and its token) was never sent
+  });
+});
