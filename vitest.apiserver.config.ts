@@ -6,7 +6,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/apiserver/**/*.test.ts'],
-    globalSetup: ['test/apiserver/global-setup.ts'],
+    // dist/ first (the CLI tests spawn it), then the binaries.
+    globalSetup: ['./test/support/build-dist.ts', 'test/apiserver/global-setup.ts'],
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,

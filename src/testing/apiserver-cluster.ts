@@ -51,6 +51,9 @@ export class ApiServerCluster implements RunTarget {
   readonly #server: ClusterServer;
   readonly #tokenSeconds: number;
   #token = '';
+  /** Each token is bound to a Secret of its own, so one token can be revoked alone (delete its Secret). */
+  readonly #tokenSecrets = new Map<string, string>();
+  #tokens = 0;
 
   private constructor(server: ClusterServer, dir: string, options: ClusterOptions) {
     this.#server = server;
@@ -98,19 +101,48 @@ export class ApiServerCluster implements RunTarget {
   /**
    * Requests a new bound token (TokenRequest API) and writes it into the
    * service-account directory (atomic symlink swap, as kubelet does) and the
-   * kubeconfig. The old token stays valid until it expires, as in a real pod.
+   * kubeconfig. The old token stays valid until it expires, as in a real pod,
+   * unless revoked with `revokeToken`.
    */
   async rotateToken(): Promise<string> {
-    const review = await this.#server.admin.ok<{ status: { token: string } }>(
+    const admin = this.#server.admin;
+    const ns = this.namespace;
+    const secretName = `${this.serviceAccount}-token-${++this.#tokens}`;
+    const secret = await admin.ok<{ metadata: { uid: string } }>('POST', `/api/v1/namespaces/${ns}/secrets`, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: secretName, labels: { 'kubepoll.dev/token-binding': this.serviceAccount } },
+    });
+    const review = await admin.ok<{ status: { token: string } }>(
       'POST',
-      `/api/v1/namespaces/${this.namespace}/serviceaccounts/${this.serviceAccount}/token`,
-      { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: this.#tokenSeconds } },
+      `/api/v1/namespaces/${ns}/serviceaccounts/${this.serviceAccount}/token`,
+      {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: {
+          expirationSeconds: this.#tokenSeconds,
+          boundObjectRef: { apiVersion: 'v1', kind: 'Secret', name: secretName, uid: secret.metadata.uid },
+        },
+      },
     );
     const token = review.status.token;
     await writeServiceAccountDir(this.serviceAccountDir, { token, caPem: this.#server.caPem, namespace: this.namespace });
     await writeKubeconfig(this.kubeconfigPath, { server: this.url, caFile: this.caFile, token, namespace: this.namespace });
+    this.#tokenSecrets.set(token, secretName);
     this.#token = token;
     return token;
+  }
+
+  /**
+   * Revokes one token (deletes the Secret it is bound to); with `wait`,
+   * resolves only once the API server refuses it (its token cache holds a
+   * token for up to about 10 s).
+   */
+  async revokeToken(token: string, options: { wait?: boolean } = {}): Promise<void> {
+    const secret = this.#tokenSecrets.get(token);
+    if (!secret) throw new Error('revokeToken: not a token this cluster issued');
+    await this.#server.admin.ok('DELETE', `/api/v1/namespaces/${this.namespace}/secrets/${secret}`);
+    if (options.wait) await this.waitUntilRefused(token);
   }
 
   /**
