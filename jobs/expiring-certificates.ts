@@ -10,6 +10,7 @@ import { defineJob } from 'kubepoll';
 import { certificates } from './types/cert-manager.ts';
 
 export default defineJob({
+  name: 'expiring-certificates',
   schedule: '0 */6 * * *',
   timeZone: 'Etc/UTC',
   timeoutSeconds: 300,

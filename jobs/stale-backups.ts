@@ -26,6 +26,7 @@ function hours(name: string, value: string): number {
 }
 
 export default defineJob({
+  name: 'stale-backups',
   schedule: '15 * * * *',
   timeoutSeconds: 120,
   settings: {

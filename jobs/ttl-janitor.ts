@@ -40,6 +40,7 @@ export function parseTtl(text: string): number | undefined {
 }
 
 export default defineJob({
+  name: 'ttl-janitor',
   schedule: '*/30 * * * *',
   timeoutSeconds: 600,
   settings: {

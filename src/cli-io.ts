@@ -45,14 +45,11 @@ export function parseCommand<const O extends Options>(
       const flag = /'(-{1,2}[^']*)'/.exec(message)?.[1] ?? '';
       const guess = closest(flag.replace(/^-+/, '').split('=')[0] ?? '', Object.keys(spec.options));
       throw new UsageError(
-        `kubepoll ${spec.command}: unknown option ${flag}${guess ? `; did you mean --${guess}?` : ''} (see kubepoll ${spec.command} --help)`,
+        `unknown option ${flag} for kubepoll ${spec.command}${guess ? `; did you mean --${guess}?` : ''} (see kubepoll ${spec.command} --help)`,
       );
     }
-    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
-      throw new UsageError(`kubepoll ${spec.command}: ${message.replace(/\.$/, '')} (see kubepoll ${spec.command} --help)`);
-    }
     if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-      throw new UsageError(`kubepoll ${spec.command}: ${message} (see kubepoll ${spec.command} --help)`);
+      throw new UsageError(`${message.replace(/\.$/, '')} (see kubepoll ${spec.command} --help)`);
     }
     throw error;
   }

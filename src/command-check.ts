@@ -329,6 +329,7 @@ async function review(
     scope: undefined,
     body: JSON.stringify(body),
     contentType: 'application/json',
+    idempotent: true,
   });
   return (JSON.parse(response.body.toString('utf8')) as { status?: { allowed?: boolean } }).status?.allowed === true;
 }

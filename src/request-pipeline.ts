@@ -29,6 +29,8 @@ export interface ApiCall {
   accept?: string | undefined;
   /** A write (create, patch, apply, delete, event): counted against the run's write budget. */
   write?: boolean;
+  /** A POST that stores nothing (an access review): retried like a read. */
+  idempotent?: boolean;
   /** Aborts this call only (a list's read-ahead when the job stops early). */
   signal?: AbortSignal | undefined;
 }
@@ -125,7 +127,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         );
       },
       {
-        method: call.method,
+        method: call.idempotent ? 'GET' : call.method,
         retry: options.retry,
         signal,
         deadline: options.deadline,

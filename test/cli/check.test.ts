@@ -24,17 +24,67 @@ describe('kubepoll check', () => {
     const report = JSON.parse(result.stdout);
     expect(report).toMatchObject({
       config: { source: `in-cluster (${cluster.serviceAccountDir})`, namespace: 'team-a', server: cluster.url },
-      api: { reachable: true, version: 'v1.32.0-kubepoll-fake' },
+      api: { reachable: true, version: 'v1.37.2-kubepoll-fake' },
       token: { status: 'ok', expiresAt: expect.stringMatching(/^\d{4}-/) },
       ok: true,
     });
-    expect(report.permissions.map((p: { verb: string; allowed: boolean }) => [p.verb, p.allowed])).toEqual([
-      ['get', true],
-      ['create', true],
-      ['patch', true],
-      ['delete', true],
+    expect(report.permissions.map((p: { verb: string; status: string }) => [p.verb, p.status])).toEqual([
+      ['get', 'allowed'],
+      ['create', 'allowed'],
+      ['patch', 'allowed'],
+      ['delete', 'allowed'],
     ]);
+    expect(report.resources).toEqual([{ what: 'configmaps/v1', detail: 'served', status: 'ok' }]);
     expect(result.stdout).not.toContain(cluster.token);
+  });
+
+  it('a passing 500 on the access reviews is retried, not reported as MISSING', async () => {
+    cluster = await startTestCluster({ namespace: 'team-a', rbac: [...writerDeclaration] });
+    cluster.inject({ method: 'POST', path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', status: 500, times: 2 });
+    const result = await runCli(['check', 'writer', '--jobs', JOBS, '-o', 'json'], { env: cluster.inClusterEnv });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).permissions.every((p: { status: string }) => p.status === 'allowed')).toBe(true);
+  });
+
+  it('a server that keeps failing is an ERROR (exit 1), not a missing permission (exit 3)', async () => {
+    cluster = await startTestCluster({ namespace: 'team-a', rbac: [...writerDeclaration] });
+    cluster.inject({
+      method: 'POST',
+      path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      status: 500,
+      times: Number.POSITIVE_INFINITY,
+    });
+    const result = await runCli(['check', 'writer', '--jobs', JOBS], { env: cluster.inClusterEnv });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /get configmaps in namespace team-a\s+ERROR: create selfsubjectaccessreviews\.authorization\.k8s\.io: 500 InternalError/,
+    );
+    expect(result.stdout).not.toMatch(/MISSING/);
+  });
+
+  it('a rejected token says so and exits 3, not "cannot reach"', async () => {
+    cluster = await startTestCluster({ namespace: 'team-a' });
+    cluster.inject({ status: 401, times: Number.POSITIVE_INFINITY });
+    const result = await runCli(['check', 'writer', '--jobs', JOBS, '-o', 'json'], { env: cluster.inClusterEnv });
+    expect(result.code).toBe(3);
+    const report = JSON.parse(result.stdout);
+    expect(report.token).toMatchObject({
+      status: 'missing',
+      message: 'the API server rejected the credentials (401 Unauthorized)',
+    });
+    expect(report.api.reachable).toBe(false);
+    expect(result.stdout + result.stderr).not.toContain(cluster.token);
+  });
+
+  it('a custom resource whose CRD is missing and a namespace that does not exist are failures (exit 3)', async () => {
+    cluster = await startTestCluster({ namespace: 'team-a' });
+    const result = await runCli(['check', 'needs-crd', '--jobs', JOBS], { env: cluster.inClusterEnv });
+    expect(result.code).toBe(3);
+    expect(result.stdout).toMatch(
+      /resource\s+widgets\.example\.com\/v1: not served: is its CustomResourceDefinition installed.*\s+MISSING/,
+    );
+    expect(result.stdout).toMatch(/namespace\s+no-such-namespace: does not exist\s+MISSING/);
+    expect(result.stdout).toMatch(/namespace\s+team-a: exists\s+ok/);
   });
 
   it('exit 3 with MISSING in the table when a permission is not granted', async () => {

@@ -97,8 +97,23 @@ describe('exit codes', () => {
   it.each([
     [['run', 'nope', '--jobs', JOBS], /^kubepoll: unknown job "nope" in .* \(jobs there: /],
     [['run', 'invalid', '--jobs', JOBS], /^kubepoll: .*invalid\.mjs: invalid job: unknown field "colour"; /],
-    [['run', 'syntax-error', '--jobs', JOBS], /^kubepoll: .*syntax-error\.mjs: cannot load job module: /],
-    [['run', 'plain-object', '--jobs', JOBS, '--frobnicate'], /^kubepoll: Unknown option '--frobnicate'.*; see kubepoll --help$/],
+    // Where: file, line and column of a syntax error, and the code line.
+    [
+      ['run', 'syntax-error', '--jobs', JOBS],
+      /^kubepoll: .*syntax-error\.mjs:1:36: cannot load job module: SyntaxError: Unexpected token ';' \(at: "export default \{ run\(\) \{ return 1 \+; \} \};"\)$/,
+    ],
+    [
+      ['run', 'top-level-throw', '--jobs', JOBS],
+      /^kubepoll: .*top-level-throw\.mjs:4:7: cannot load job module: settings file is missing \(at: "throw new Error/,
+    ],
+    [
+      ['run', 'plain-object', '--jobs', JOBS, '--frobnicate'],
+      /^kubepoll: unknown option --frobnicate for kubepoll run \(see kubepoll run --help\)$/,
+    ],
+    [
+      ['run', 'plain-object', '--jobs', JOBS, '--namspace', 'x'],
+      /^kubepoll: unknown option --namspace for kubepoll run; did you mean --namespace\? \(see kubepoll run --help\)$/,
+    ],
     [
       ['run', 'plain-object', '--jobs', JOBS, '--timeout', 'soon'],
       /^kubepoll: --timeout must be a whole number of seconds >= 1, got "soon"$/,
@@ -108,7 +123,8 @@ describe('exit codes', () => {
       /^kubepoll: --log-format must be json or pretty, got "xml"$/,
     ],
     [['run'], /^kubepoll: run takes exactly one job name or path/],
-    [['deploy'], /^kubepoll: unknown command "deploy"; see kubepoll --help$/],
+    [['deploy'], /^kubepoll: unknown command "deploy" \(see kubepoll --help\)$/],
+    [['shedule'], /^kubepoll: unknown command "shedule"; did you mean "schedule"\? \(see kubepoll --help\)$/],
     [
       ['run', 'plain-object', '--jobs', JOBS],
       /^kubepoll: no cluster config found; tried in-cluster \(KUBERNETES_SERVICE_HOST\/PORT not set\), KUBECONFIG \(not set\), .*\.kube\/config \(no such file\)\. Pass --kubeconfig or run in a pod$/,
@@ -237,7 +253,7 @@ describe('per-request timeout', () => {
     const result = await runCli(['run', 'fast-retry', '--jobs', JOBS, '--request-timeout', '1'], { env: cluster.inClusterEnv });
     expect(result.code).toBe(0);
     expect(lastLine(result)).toMatchObject({ outcome: 'succeeded', retries: 1, result: { count: 10 } });
-    expect(result.lines.find((l) => l.level === 'warn')).toMatchObject({ errno: 'UND_ERR_HEADERS_TIMEOUT', attempt: 1 });
+    expect(result.lines.find((l) => l.level === 'warn')).toMatchObject({ errno: 'KUBEPOLL_REQUEST_TIMEOUT', attempt: 1 });
   });
 });
 

@@ -35,7 +35,7 @@ describe('kubepoll jobs', () => {
     const result = await runCli(['jobs', '--jobs', JOBS]);
     expect(result.code).toBe(2);
     const lines = result.stdout.split('\n');
-    expect(lines[0]).toMatch(/^JOB\s+SCHEDULE\s+TIME ZONE\s+NEXT RUNS\s+RESOURCES$/);
+    expect(lines[0]).toMatch(/^JOB\s+SCHEDULE\s+TIME ZONE\s+NEXT RUNS\s+SETTINGS\s+RESOURCES$/);
     expect(lines.find((l) => l.startsWith('invalid '))).toMatch(/INVALID\s+.*invalid job: unknown field "colour"/);
     expect(lines.find((l) => l.startsWith('typed-job '))).toMatch(/\*\/5 \* \* \* \*\s+Etc\/UTC\s+\d{4}-/);
   });

@@ -106,13 +106,14 @@ describe('Status bodies', () => {
       message: 'widgets.example.com "nope" not found',
       details: { name: 'nope', group: 'example.com', kind: 'widgets' },
     });
+    // As kube-apiserver: a custom resource no CRD serves is no handler's, a plain-text 404; a built-in group's is a Status.
     const unknown = await http(cluster, 'GET', '/apis/example.com/v1/gadgets');
     expect(unknown.status).toBe(404);
-    expect(unknown.json()).toMatchObject({
-      reason: 'NotFound',
-      message: 'the server could not find the requested resource',
-      details: {},
-    });
+    expect(unknown.text).toBe('404 page not found\n');
+    expect(String(unknown.headers['content-type'])).toMatch(/^text\/plain/);
+    const builtin = await http(cluster, 'GET', '/api/v1/gadgets');
+    expect(builtin.status).toBe(404);
+    expect(builtin.json()).toMatchObject({ reason: 'NotFound', message: 'the server could not find the requested resource' });
   });
 
   it('409 AlreadyExists, 422 Invalid, and 409 Conflict on a stale update; resourceVersion bumps on every write', async () => {
@@ -212,8 +213,17 @@ describe('discovery', () => {
     });
   });
 
-  it('creates namespaces as objects need them', async () => {
+  it('seeding creates the namespaces its objects name; a request never does', async () => {
     const list = (await http(cluster, 'GET', '/api/v1/namespaces')).json();
-    expect((list.items as { metadata: { name: string } }[]).map((n) => n.metadata.name)).toEqual(['team-a', 'team-b', 'team-c']);
+    expect((list.items as { metadata: { name: string } }[]).map((n) => n.metadata.name)).toEqual(
+      expect.arrayContaining(['default', 'team-a', 'team-b', 'team-c']),
+    );
+    const typo = await http(cluster, 'POST', '/api/v1/namespaces/tema-a/configmaps', { body: { metadata: { name: 'x' } } });
+    expect(typo.status).toBe(404);
+    expect(typo.json()).toMatchObject({ reason: 'NotFound', message: 'namespaces "tema-a" not found' });
+    const names = ((await http(cluster, 'GET', '/api/v1/namespaces')).json().items as { metadata: { name: string } }[]).map(
+      (n) => n.metadata.name,
+    );
+    expect(names).not.toContain('tema-a');
   });
 });
