@@ -265,15 +265,27 @@ export class ApiServerCluster implements RunTarget {
 }
 
 /**
- * The RBAC objects of `kubepoll manifests` for `job` deployed in `namespace`,
- * their subjects pointed at `account` (the manifests bind `kubepoll-<job>`).
+ * The RBAC objects of `kubepoll manifests` for `job` deployed in `namespace`.
+ * For another account than the generated one (`kubepoll-<job>` in
+ * `namespace`), the bindings name that account instead, and every object's
+ * name gets the account's as a suffix (so two accounts granted the same job
+ * at once do not share objects); the rules are the generated ones, untouched.
  */
 export function rbacObjectsFor(job: LoadedJob, namespace: string, account: { name: string; namespace: string }): KubeObject[] {
-  return jobManifests(job, { image: 'kubepoll-test', namespace, once: true })
-    .filter((o) => RBAC_KINDS.has(String(o.kind)))
-    .map((o) =>
-      String(o.kind).endsWith('Binding')
-        ? ({ ...o, subjects: [{ kind: 'ServiceAccount', name: account.name, namespace: account.namespace }] } as KubeObject)
-        : (o as KubeObject),
-    );
+  const generated = jobManifests(job, { image: 'kubepoll-test', namespace, once: true }).filter((o) =>
+    RBAC_KINDS.has(String(o.kind)),
+  ) as KubeObject[];
+  if (account.name === `kubepoll-${job.name}` && account.namespace === namespace) return generated;
+  const rename = (name: unknown) => `${String(name)}-${account.name}`;
+  return generated.map((o) => {
+    const metadata = { ...o.metadata, name: rename(o.metadata?.name) };
+    if (!String(o.kind).endsWith('Binding')) return { ...o, metadata };
+    const roleRef = o.roleRef as { apiGroup: string; kind: string; name: string };
+    return {
+      ...o,
+      metadata,
+      roleRef: { ...roleRef, name: rename(roleRef.name) },
+      subjects: [{ kind: 'ServiceAccount', name: account.name, namespace: account.namespace }],
+    };
+  });
 }
