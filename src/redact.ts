@@ -57,34 +57,50 @@ export function isSensitiveKey(key: string): boolean {
   return SENSITIVE_KEYS.has(key.toLowerCase().replace(/[-_]/g, ''));
 }
 
+/** How deep the walk goes: an object nested deeper, that would need checking, is replaced by `TOO_DEEP`. */
+export const MAX_REDACT_DEPTH = 32;
+/** What replaces an object nested deeper than `MAX_REDACT_DEPTH`: unchecked, so not printed. */
+export const TOO_DEEP = '[too deep]';
+
 /**
  * `value` with sensitive fields replaced at any depth (objects and arrays), or
  * `value` itself when nothing needs redacting (no copy on the common path).
- * Errors are left to the error serializer; cycles and depth beyond 20 stop the walk.
+ * When something does, every object on the way to it is copied, once: an
+ * object referenced twice, or through a cycle, is redacted at every place (the
+ * copy's cycle leads to the copy, never back to the original). Errors are left
+ * to the error serializer; Buffers, typed arrays and objects without fields of
+ * their own (Date, Map) are kept as they are.
  */
-export function redactFields(value: unknown, depth = 0, seen: WeakSet<object> = new WeakSet()): unknown {
-  if (typeof value !== 'object' || value === null || value instanceof Error || depth > 20) return value;
-  if (seen.has(value)) return value;
-  seen.add(value);
-  if (Array.isArray(value)) {
-    let copy: unknown[] | undefined;
-    value.forEach((item, i) => {
-      const next = redactFields(item, depth + 1, seen);
-      if (next !== item) {
-        copy ??= [...value];
-        copy[i] = next;
-      }
-    });
-    return copy ?? value;
-  }
-  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return value;
-  let copy: Record<string, unknown> | undefined;
+export function redactFields(value: unknown): unknown {
+  return redactCopy(value, 0, new Map());
+}
+
+function redactCopy(value: unknown, depth: number, copies: Map<object, unknown>): unknown {
+  if (!isWalked(value)) return value;
+  if (copies.has(value)) return copies.get(value);
+  if (!needsRedaction(value, depth, new WeakSet())) return value;
+  if (depth >= MAX_REDACT_DEPTH) return TOO_DEEP;
+  const out: Record<string, unknown> = Array.isArray(value) ? ([] as unknown as Record<string, unknown>) : {};
+  copies.set(value, out);
   for (const [key, item] of Object.entries(value)) {
-    const next = isSensitiveKey(key) && item !== undefined && item !== null ? REDACTED : redactFields(item, depth + 1, seen);
-    if (next !== item) {
-      copy ??= { ...(value as Record<string, unknown>) };
-      copy[key] = next;
-    }
+    out[key] = isSensitiveKey(key) && item !== undefined && item !== null ? REDACTED : redactCopy(item, depth + 1, copies);
   }
-  return copy ?? value;
+  return out;
+}
+
+/** Whether anything reachable from `value` is a sensitive field with a value (or too deep to tell). */
+function needsRedaction(value: unknown, depth: number, seen: WeakSet<object>): boolean {
+  if (!isWalked(value) || seen.has(value)) return false;
+  if (depth >= MAX_REDACT_DEPTH) return true;
+  seen.add(value);
+  for (const [key, item] of Object.entries(value)) {
+    if (isSensitiveKey(key) && item !== undefined && item !== null) return true;
+    if (needsRedaction(item, depth + 1, seen)) return true;
+  }
+  return false;
+}
+
+/** Objects and arrays whose fields are walked; not Errors (the serializer's) nor binary data. */
+function isWalked(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !(value instanceof Error) && !ArrayBuffer.isView(value);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { formatPretty, serializeError } from '../../src/log.js';
+import { createLogger, formatPretty, serializeError } from '../../src/log.js';
+import { SecretSet } from '../../src/redact.js';
 import { captureLogs } from '../support/log-capture.js';
 
 describe('logs', () => {
@@ -30,5 +31,50 @@ describe('logs', () => {
       s: 'x',
     });
     expect(formatPretty(line, false)).toBe('10:11:12.345 WARN  [j] careful n=2 s=x\n');
+  });
+
+  it('keeps every credential a job logs out of the written line: nested, in headers, in arrays, in the message', () => {
+    const written: string[] = [];
+    const secrets = new SecretSet();
+    secrets.add('Bearer run-token-0123456789');
+    const logger = createLogger({ stream: { write: (line: string) => written.push(line) }, secrets });
+    const request = { headers: { authorization: 'Bearer header-secret-1' } };
+    logger.info(
+      {
+        a: { b: { token: 'nested-secret-2' } },
+        request,
+        attempts: [request, { headers: { Authorization: 'Bearer header-secret-3' } }, { user: { password: 'pw-secret-4' } }],
+      },
+      'the server said: invalid token run-token-0123456789, and again run-token-0123456789',
+    );
+    expect(written).toHaveLength(1);
+    const line = written[0] as string;
+    for (const secret of ['run-token-0123456789', 'header-secret-1', 'nested-secret-2', 'header-secret-3', 'pw-secret-4']) {
+      expect(line).not.toContain(secret);
+    }
+    // Still one JSON line saying what happened, with the structure kept.
+    expect(JSON.parse(line)).toMatchObject({
+      level: 'info',
+      msg: 'the server said: invalid token [redacted], and again [redacted]',
+      a: { b: { token: '[redacted]' } },
+      request: { headers: { authorization: '[redacted]' } },
+      attempts: [
+        { headers: { authorization: '[redacted]' } },
+        { headers: { Authorization: '[redacted]' } },
+        { user: { password: '[redacted]' } },
+      ],
+    });
+  });
+
+  it('scrubs a credential learnt after the logger was made (a rotated token)', () => {
+    const written: string[] = [];
+    const secrets = new SecretSet();
+    const logger = createLogger({ stream: { write: (line: string) => written.push(line) }, secrets });
+    logger.info('before new-token-abcdefgh');
+    secrets.add('Bearer new-token-abcdefgh');
+    logger.info({ echoed: 'x new-token-abcdefgh y' }, 'after');
+    expect(written[0]).toContain('new-token-abcdefgh');
+    expect(written[1]).not.toContain('new-token-abcdefgh');
+    expect(JSON.parse(written[1] as string)).toMatchObject({ echoed: 'x [redacted] y' });
   });
 });
