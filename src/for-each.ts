@@ -9,8 +9,11 @@ export const DEFAULT_CONCURRENCY = 8;
  * flight, pulling the next item only when a slot is free (so a list is still
  * read page by page, never all at once). `onError: 'abort'` (default): the
  * first failure stops taking new items, waits for those in flight and throws
- * it; `'collect'`: every item is tried and the failures are returned. An abort
- * of `signal` (deadline, SIGTERM) stops taking items and throws its reason.
+ * it; `'collect'`: every item is tried and the failures are returned. A source
+ * that fails is thrown once the calls in flight have settled, too. An abort of
+ * `signal` (deadline, SIGTERM) stops taking items and throws its reason at once
+ * (the calls in flight have the same signal). Stopping early closes the source
+ * (`return()`), so a list stops reading pages.
  *
  * @example
  * ```ts
@@ -39,35 +42,44 @@ export async function forEach<I>(
   let index = 0;
   let firstError: Error | undefined;
   let done = false;
+  const call = async (item: I, i: number): Promise<void> => {
+    try {
+      await fn(item, i);
+    } catch (error) {
+      const err = toError(error);
+      failures.push({ item, error: err });
+      if (onError === 'abort') firstError ??= err;
+    } finally {
+      processed++;
+    }
+  };
   try {
-    while (!done && firstError === undefined) {
-      signal.throwIfAborted();
-      if (inFlight.size >= concurrency) {
-        await Promise.race(inFlight);
-        continue;
-      }
-      const next = await iterator.next();
-      if (next.done) {
-        done = true;
-        break;
-      }
-      const item = next.value;
-      const i = index++;
-      // biome-ignore lint/style/useConst: the task removes itself from inFlight when it settles
-      let task: Promise<void> = Promise.resolve();
-      task = (async () => {
-        try {
-          await fn(item, i);
-        } catch (error) {
-          const err = toError(error);
-          failures.push({ item, error: err });
-          if (onError === 'abort') firstError ??= err;
-        } finally {
-          processed++;
-          inFlight.delete(task);
+    try {
+      while (!done && firstError === undefined) {
+        signal.throwIfAborted();
+        if (inFlight.size >= concurrency) {
+          await Promise.race(inFlight);
+          continue;
         }
-      })();
-      inFlight.add(task);
+        const next = await iterator.next();
+        if (next.done) {
+          done = true;
+          break;
+        }
+        // Reading the next item takes time (a list page): a failure or an abort meanwhile starts nothing more.
+        if (firstError !== undefined) break;
+        signal.throwIfAborted();
+        // `call` runs `fn` at once (so the item is not read ahead); the slot is freed when it settles,
+        // even when `fn` throws synchronously.
+        const task = call(next.value, index++);
+        inFlight.add(task);
+        void task.then(() => inFlight.delete(task));
+      }
+    } catch (error) {
+      // A failing source: the calls in flight are real writes, so they finish first. An abort does not
+      // wait: the calls in flight were given the same signal.
+      if (!signal.aborted) await Promise.all(inFlight);
+      throw error;
     }
     await Promise.all(inFlight);
     signal.throwIfAborted();
