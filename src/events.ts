@@ -51,7 +51,7 @@ export function eventFor(subject: EventSubject, note: EventNote, source: EventSo
     event: {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
-      metadata: { name: `${name.slice(0, 200)}.${digest}`, namespace },
+      metadata: { name: `${eventNameBase(name)}.${digest}`, namespace },
       eventTime: microTime(source.now),
       reportingController: source.reportingController,
       reportingInstance: source.reportingInstance.slice(0, 128),
@@ -69,6 +69,26 @@ export function eventKey(subject: EventSubject, note: EventNote): string {
   const meta = subject.metadata ?? {};
   return [meta.uid ?? `${subject.kind}/${meta.namespace ?? ''}/${meta.name ?? ''}`, note.type, note.reason, note.note].join(
     '\u0000',
+  );
+}
+
+/**
+ * The object's name made a valid start of an Event name (a DNS subdomain):
+ * some kinds allow names an Event may not have (a ClusterRole's
+ * `system:controller:x`), and a name cut at 200 characters may end in `.` or `-`.
+ */
+function eventNameBase(name: string): string {
+  const labels = name
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, '-')
+    .split('.')
+    .map((label) => label.replace(/^-+|-+$/g, ''))
+    .filter(Boolean);
+  return (
+    labels
+      .join('.')
+      .slice(0, 200)
+      .replace(/[-.]+$/, '') || 'object'
   );
 }
 
