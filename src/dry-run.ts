@@ -31,7 +31,7 @@ export function changedFields(before: unknown, after: unknown, path = ''): Field
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
     return keys.flatMap((key) => changedFields(before[key], after[key], path ? `${path}.${key}` : key));
   }
-  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  if (sameJson(before, after)) return [];
   const change: FieldChange = { path };
   if (before !== undefined) change.from = before;
   if (after !== undefined) change.to = after;
@@ -69,6 +69,17 @@ export function printableChanges(changes: FieldChange[], isSecret: boolean): Fie
       ? { path: c.path, ...('from' in c ? { from: REDACTED } : {}), ...('to' in c ? { to: REDACTED } : {}) }
       : c,
   );
+}
+
+/** JSON equality: objects key by key in any order (the server's order need not be the job's), arrays item by item. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => sameJson(item, b[i]));
+  }
+  if (!isPlainObject(a) || !isPlainObject(b)) return false;
+  const keys = Object.keys(a).filter((k) => a[k] !== undefined);
+  return keys.length === Object.keys(b).filter((k) => b[k] !== undefined).length && keys.every((k) => sameJson(a[k], b[k]));
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
