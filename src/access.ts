@@ -56,10 +56,12 @@ export class AccessPolicy {
     if (matching.length === 0) {
       return `the job did not declare ${name}: add { group: '${ref.group}', version: '${ref.version}', plural: '${ref.plural}', namespaced: ${ref.namespaced}, verbs: ['${verb}'] } to its resources`;
     }
-    if (!matching.some((d) => d.verbs.includes(verb))) {
+    const withVerb = matching.filter((d) => d.verbs.includes(verb));
+    if (withVerb.length === 0) {
       return `the job did not declare verb "${verb}" on ${name}: add '${verb}' to that declaration's verbs`;
     }
-    if (r.subresource !== undefined && !matching.some((d) => d.subresources?.includes(r.subresource as Subresource))) {
+    // The subresource must be on a declaration that has the verb: `get` with status does not grant a status patch.
+    if (r.subresource !== undefined && !withVerb.some((d) => d.subresources?.includes(r.subresource as Subresource))) {
       return `the job writes ${name}/${r.subresource} but did not declare it: add subresources: ['${r.subresource}'] to that declaration`;
     }
     if (scope === undefined) {
@@ -71,8 +73,13 @@ export class AccessPolicy {
     const inScope = (d: PlannedDeclaration) =>
       d.namespaces === '*' || d.namespaces === undefined || (d.namespaces as readonly string[]).includes(scope);
     const named = matching.filter((d) => d.verbs.includes(verb) && inScope(d) && d.names !== undefined);
-    if (named.length > 0 && r.name !== undefined && !named.some((d) => d.names?.includes(r.name as string))) {
-      return `the job declared ${verb} on ${name} only for names ${named.flatMap((d) => d.names ?? []).join(', ')}, not "${r.name}": add '${r.name}' to that declaration's names`;
+    const names = named.flatMap((d) => d.names ?? []).join(', ');
+    if (named.length > 0 && r.name === undefined) {
+      // RBAC's resourceNames cannot allow a request that names no object (a list, a create).
+      return `the job declared ${verb} on ${name} only for names ${names}, and a ${verb} names no object: declare '${verb}' on ${name} in a declaration without names`;
+    }
+    if (named.length > 0 && !named.some((d) => d.names?.includes(r.name as string))) {
+      return `the job declared ${verb} on ${name} only for names ${names}, not "${r.name}": add '${r.name}' to that declaration's names`;
     }
     return `the job did not declare ${verb} on ${name} in namespace "${scope}": add '${scope}' to that declaration's namespaces (or use '*')`;
   }

@@ -182,7 +182,7 @@ describe('RBAC plan, shared with the test kit', () => {
     ['create', '', 'events', 'jobs', false],
     ['get', 'cert-manager.io', 'clusterissuers', undefined, true],
   ] as const)('%s %s/%s in %s → %s', (verb, group, resource, namespace, allowed) => {
-    expect(planAllows(plan, verb, group, resource, namespace)).toBe(allowed);
+    expect(planAllows(plan, { verb, group, resource, namespace })).toBe(allowed);
   });
 });
 
