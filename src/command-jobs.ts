@@ -47,7 +47,13 @@ export async function jobsCommand(args: string[], io: CliIo, now: () => Date = (
     const shown = path.relative(process.cwd(), file) || file;
     try {
       const job = await loadJobFile(file, { env: io.env, allowMissing: true });
-      const row: JobRow = { name: job.name, file: shown, resources: job.resources.map(describe) };
+      const row: JobRow = {
+        name: job.name,
+        file: shown,
+        resources: job.missingSettings
+          ? [`(depend on ${job.missingSettings.join(', ')}, which ${job.missingSettings.length > 1 ? 'are' : 'is'} not set)`]
+          : job.resources.map(describe),
+      };
       const specs = Object.entries(job.settings ?? {});
       if (specs.length > 0) {
         row.settings = specs.map(([name, spec]) => ({

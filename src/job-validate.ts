@@ -251,20 +251,30 @@ export function validateJob(
   if (problems.length > 0) throw new JobLoadError(`${prefix}invalid job: ${problems.join('; ')}`);
   const job = value as Record<string, unknown>;
   const name = (job.name as string | undefined) ?? fallbackName;
-  const settingValues = resolveSettings((job.settings ?? {}) as Record<string, SettingSpec>, sources, `${prefix}job "${name}"`);
+  const { values: settingValues, missing } = resolveSettings(
+    (job.settings ?? {}) as Record<string, SettingSpec>,
+    sources,
+    `${prefix}job "${name}"`,
+  );
   let resources: unknown = job.resources ?? [];
   if (typeof resources === 'function') {
-    try {
-      resources = (resources as (settings: Record<string, string>) => unknown)(settingValues);
-    } catch (error) {
-      throw new JobLoadError(`${prefix}job "${name}": resources(settings) failed: ${firstLine(error)}`, { cause: error });
+    if (missing.length > 0) {
+      // Only when listing (allowMissing): the declarations cannot be known without those settings.
+      resources = [];
+    } else {
+      try {
+        resources = (resources as (settings: Record<string, string>) => unknown)(settingValues);
+      } catch (error) {
+        throw new JobLoadError(`${prefix}job "${name}": resources(settings) failed: ${firstLine(error)}`, { cause: error });
+      }
+      const more: string[] = [];
+      declarationsProblems(resources, more);
+      if (more.length > 0) throw new JobLoadError(`${prefix}invalid job: ${more.join('; ')}`);
     }
-    const more: string[] = [];
-    declarationsProblems(resources, more);
-    if (more.length > 0) throw new JobLoadError(`${prefix}invalid job: ${more.join('; ')}`);
   }
   const loaded = { ...job, name, resources, settingValues } as unknown as LoadedJob;
   if (file !== undefined) loaded.file = file;
+  if (missing.length > 0) loaded.missingSettings = missing;
   return loaded;
 }
 
@@ -273,18 +283,19 @@ function resolveSettings(
   specs: Record<string, SettingSpec>,
   sources: SettingSources,
   who: string,
-): Readonly<Record<string, string>> {
+): { values: Readonly<Record<string, string>>; missing: string[] } {
   const values: Record<string, string> = {};
   const missing: string[] = [];
   for (const [name, spec] of Object.entries(specs)) {
     const value = sources.set?.[name] ?? sources.env?.[name] ?? spec.default;
     if (value !== undefined) values[name] = value;
-    else if (spec.required) missing.push(`${name} (${spec.description})`);
+    else if (spec.required) missing.push(name);
   }
   if (missing.length > 0 && !sources.allowMissing) {
+    const named = missing.map((name) => `${name} (${specs[name]?.description})`);
     throw new JobLoadError(
-      `${who} needs setting${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: set the environment variable or pass --set NAME=VALUE`,
+      `${who} needs setting${missing.length > 1 ? 's' : ''} ${named.join(', ')}: set the environment variable or pass --set NAME=VALUE`,
     );
   }
-  return values;
+  return { values, missing };
 }

@@ -394,6 +394,8 @@ export interface LoadedJob extends Omit<JobDefinition, 'resources' | 'run'> {
   settingValues: Readonly<Record<string, string>>;
   /** Absolute path of the module, when it came from a file. */
   file?: string;
+  /** Required settings with no value (only when loaded for listing, `kubepoll jobs`). */
+  missingSettings?: readonly string[];
   run(ctx: RunContext): unknown;
 }
 

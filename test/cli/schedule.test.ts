@@ -87,6 +87,10 @@ describe('kubepoll schedule', () => {
     expect(health?.metrics).toMatch(/kubepoll_last_success_timestamp_seconds\{job="every-second"\} \d{10}/);
     expect(health?.metrics).toContain('kubepoll_api_requests_total{job="every-second"}');
     expect(health?.metrics).toContain('kubepoll_run_duration_seconds_bucket');
+    // The process's own metrics, so a job that leaks in a long-running scheduler shows.
+    expect(health?.metrics).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(health?.metrics).toMatch(/^nodejs_heap_size_used_bytes \d+/m);
+    expect(health?.metrics).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
     expect(result.lines.at(-1)?.msg).toBe('scheduler stopped');
   });
 

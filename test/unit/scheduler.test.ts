@@ -47,6 +47,7 @@ class FakeClock implements SchedulerClock {
 const job = (fields: Partial<LoadedJob> = {}): LoadedJob => ({
   name: 'poller',
   resources: [],
+  settingValues: {},
   run: () => undefined,
   schedule: '*/10 * * * * *',
   ...fields,
@@ -67,6 +68,10 @@ function recorder(clock: FakeClock, durationMs = 0) {
           durationMs,
           requests: 1,
           retries: 0,
+          throttledMs: 0,
+          writes: 0,
+          bytesReceived: 0,
+          finishedAt: clock.now(),
         });
       if (durationMs === 0) finish();
       else clock.setTimeout(finish, durationMs);
@@ -157,5 +162,42 @@ describe('scheduler', () => {
     expect(scheduler.alive).toBe(false);
     await clock.advance(60_000);
     expect(starts).toHaveLength(1);
+  });
+});
+
+describe('scheduler with leader election', () => {
+  it('starts runs only while it leads; ticks while not leading are skipped as not-leader', async () => {
+    const clock = new FakeClock('2026-11-30T12:00:01Z');
+    const skips: string[] = [];
+    const { starts, startRun } = recorder(clock);
+    let leading = false;
+    const scheduler = new Scheduler([job()], {
+      startRun,
+      log: captureLogs().logger,
+      clock,
+      onSkip: (_, reason) => skips.push(reason),
+      isLeader: () => leading,
+    });
+    scheduler.start();
+    await clock.advance(15_000); // tick at 12:00:10, not leading
+    leading = true;
+    await clock.advance(10_000); // tick at 12:00:20, leading
+    leading = false;
+    await clock.advance(10_000); // tick at 12:00:30, not leading
+    expect(starts.map((s) => s.at)).toEqual(['12:00:20']);
+    expect(skips).toEqual(['not-leader', 'not-leader']);
+    await scheduler.stop(new InterruptedError('SIGTERM'));
+  });
+
+  it('abortRuns aborts what is in flight (leadership lost) and waits for it; scheduling goes on', async () => {
+    const { clock, starts, scheduler } = setup(job({ concurrencyPolicy: 'Allow' }), 60_000);
+    await clock.advance(10_000);
+    expect(starts).toHaveLength(1);
+    await scheduler.abortRuns(new InterruptedError('SIGTERM', 'this replica lost the leader lease'));
+    expect(starts[0]?.signal.aborted).toBe(true);
+    expect((starts[0]?.signal.reason as Error).message).toBe('this replica lost the leader lease');
+    await clock.advance(10_000);
+    expect(starts).toHaveLength(2);
+    await scheduler.stop(new InterruptedError('SIGTERM'));
   });
 });
