@@ -5,7 +5,7 @@ import { type CliResult, ROOT, runCli } from '../support/cli.js';
 import { configMap } from '../support/cluster.js';
 
 const JOBS = path.join(ROOT, 'test', 'fixtures', 'jobs');
-const CERT_FIXTURES = 'jobs/fixtures/cert-manager-*.yaml';
+const WIDGET_FIXTURES = 'test/fixtures/cluster/*.yaml';
 
 let cluster: TestCluster | undefined;
 afterEach(async () => {
@@ -28,20 +28,20 @@ function lastLine(result: CliResult) {
 }
 
 describe('kubepoll run, in-cluster style', () => {
-  it('runs the example job with the service-account directory and env vars', async () => {
-    cluster = await startTestCluster({ fixtures: CERT_FIXTURES, namespace: 'monitoring' });
-    const result = await runCli(['run', 'expiring-certificates'], { env: cluster.inClusterEnv });
+  it('runs a job with the service-account directory and env vars', async () => {
+    cluster = await startTestCluster({ fixtures: WIDGET_FIXTURES, namespace: 'monitoring' });
+    const result = await runCli(['run', 'count-widgets', '--jobs', JOBS], { env: cluster.inClusterEnv });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const last = lastLine(result);
     expect(last).toMatchObject({
       msg: 'run finished',
       outcome: 'succeeded',
-      job: 'expiring-certificates',
+      job: 'count-widgets',
       requests: 1,
       retries: 0,
     });
-    expect(last.result).toMatchObject({ checked: 4, notReady: ['monitoring/grafana-tls'] });
+    expect(last.result).toEqual({ names: ['team-a/alpha', 'team-a/beta', 'team-b/gamma'] });
     expect(result.lines[0]).toMatchObject({ msg: 'run started', namespace: 'monitoring' });
     expectNoSecrets(result, cluster);
   });

@@ -5,13 +5,12 @@ import { ROOT } from '../support/cli.js';
 
 describe('YAML fixtures', () => {
   it('loads several documents from several files, in file order', async () => {
-    const objects = await loadFixtures('jobs/fixtures/cert-manager-*.yaml', ROOT);
+    const objects = await loadFixtures('test/fixtures/cluster/widgets*.yaml', ROOT);
     expect(objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
-      'Certificate/shop-tls',
-      'Certificate/api-tls',
-      'Certificate/grafana-tls',
-      'Certificate/legacy-tls',
-      'CustomResourceDefinition/certificates.cert-manager.io',
+      'CustomResourceDefinition/widgets.example.com',
+      'Widget/alpha',
+      'Widget/beta',
+      'Widget/gamma',
     ]);
   });
 
