@@ -20,16 +20,13 @@ export async function pushRunMetrics(url: string, report: RunReport, log: Logger
   gauge('kubepoll_last_run_timestamp_seconds', 'Unix time the last run finished.', seconds);
   gauge('kubepoll_last_run_duration_seconds', 'Duration of the last run.', report.durationMs / 1000);
   gauge('kubepoll_last_run_exit_code', 'Exit code of the last run.', report.exitCode);
-  for (const outcome of ['succeeded', 'failed', 'timeout', 'interrupted']) {
-    gauge(
-      'kubepoll_last_run_outcome',
-      'The last run ended with this outcome (1) or not (0).',
-      report.outcome === outcome ? 1 : 0,
-      {
-        outcome,
-      },
-    );
-  }
+  const outcome = new Gauge({
+    name: 'kubepoll_last_run_outcome',
+    help: 'The last run ended with this outcome (1) or not (0).',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  for (const o of ['succeeded', 'failed', 'timeout', 'interrupted']) outcome.set({ outcome: o }, report.outcome === o ? 1 : 0);
   gauge('kubepoll_last_run_requests', 'API requests of the last run, retries included.', report.requests);
   gauge('kubepoll_last_run_retries', 'API requests the last run retried.', report.retries);
   if (report.outcome === 'succeeded') {

@@ -1,0 +1,124 @@
+// Metrics from CronJob runs (a Pushgateway) and a leader-elected scheduler: the built CLI against the fake cluster.
+import { once } from 'node:events';
+import { createServer, type IncomingMessage } from 'node:http';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestCluster, type TestCluster } from '../../src/testing/index.js';
+import { ROOT, runCli } from '../support/cli.js';
+import { configMap } from '../support/cluster.js';
+
+const JOBS = path.join(ROOT, 'test', 'fixtures', 'jobs');
+const SCHEDULED = path.join(ROOT, 'test', 'fixtures', 'scheduled-jobs');
+
+let cluster: TestCluster | undefined;
+afterEach(async () => {
+  await cluster?.stop();
+  cluster = undefined;
+});
+
+/** A Pushgateway stand-in: records each push's method, path and body. */
+async function pushgateway() {
+  const pushes: { method: string; path: string; body: string }[] = [];
+  const server = createServer((req: IncomingMessage, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      pushes.push({ method: req.method ?? '', path: req.url ?? '', body });
+      res.writeHead(202).end();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return { url, pushes, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+describe('--pushgateway', () => {
+  it('pushes the run metrics grouped by job; a failed run leaves the last success time alone', async () => {
+    cluster = await startTestCluster({ objects: [configMap('a', 'team-a')], namespace: 'team-a' });
+    const gateway = await pushgateway();
+    try {
+      const ok = await runCli(['run', 'plain-object', '--jobs', JOBS, '--pushgateway', gateway.url], {
+        env: cluster.inClusterEnv,
+      });
+      expect(ok.code).toBe(0);
+      const failed = await runCli(['run', 'throws', '--jobs', JOBS], {
+        env: { ...cluster.inClusterEnv, KUBEPOLL_PUSHGATEWAY: gateway.url },
+      });
+      expect(failed.code).toBe(1);
+      expect(gateway.pushes.map((p) => [p.method, p.path])).toEqual([
+        ['POST', '/metrics/job/plain-object'],
+        ['POST', '/metrics/job/throws'],
+      ]);
+      const [first, second] = gateway.pushes.map((p) => p.body);
+      expect(first).toMatch(/^kubepoll_last_success_timestamp_seconds \d{10}$/m);
+      expect(first).toMatch(/^kubepoll_last_run_outcome\{outcome="succeeded"\} 1$/m);
+      expect(first).toMatch(/^kubepoll_last_run_requests 1$/m);
+      expect(second).not.toContain('kubepoll_last_success_timestamp_seconds');
+      expect(second).toMatch(/^kubepoll_last_run_outcome\{outcome="failed"\} 1$/m);
+      expect(second).toMatch(/^kubepoll_last_run_exit_code 1$/m);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('a Pushgateway that is down is a warning, not a failed run', async () => {
+    cluster = await startTestCluster({ objects: [configMap('a', 'team-a')], namespace: 'team-a' });
+    const result = await runCli(['run', 'plain-object', '--jobs', JOBS, '--pushgateway', 'http://127.0.0.1:1'], {
+      env: cluster.inClusterEnv,
+    });
+    expect(result.code).toBe(0);
+    expect(result.lines.find((l) => l.msg === 'could not push the run metrics to the Pushgateway')).toBeDefined();
+  });
+});
+
+describe('kubepoll schedule --leader-elect', () => {
+  it('two replicas: only the leader runs jobs; when it dies the other takes over', async () => {
+    cluster = await startTestCluster({ objects: [configMap('a', 'team-a')], namespace: 'team-a' });
+    const c = cluster;
+    const args = [
+      'schedule',
+      '--jobs',
+      SCHEDULED,
+      '--leader-elect',
+      '--lease-duration',
+      '3',
+      '--renew-deadline',
+      '2',
+      '--retry-period',
+      '1',
+    ];
+    const events: { who: string; msg: string; at: number }[] = [];
+    let killedAt = 0;
+    const replica = (who: string) =>
+      runCli(args, {
+        env: { ...c.inClusterEnv, POD_NAME: who },
+        onStdoutLine: (line, child) => {
+          const entry = JSON.parse(line) as Record<string, unknown>;
+          if (entry.msg === 'became the leader' || entry.msg === 'run finished')
+            events.push({ who, msg: entry.msg, at: Date.now() });
+          // The first leader is killed (no release: a crash) after two runs; the other is stopped after it has run twice.
+          const runs = events.filter((e) => e.who === who && e.msg === 'run finished').length;
+          if (runs === 2 && killedAt === 0 && entry.msg === 'run finished') {
+            killedAt = Date.now();
+            child.kill('SIGKILL');
+          } else if (runs === 2 && killedAt > 0 && entry.msg === 'run finished') child.kill('SIGTERM');
+        },
+      });
+    const [a, b] = await Promise.all([replica('a'), replica('b')]);
+    const leaders = events.filter((e) => e.msg === 'became the leader');
+    expect(leaders.map((e) => e.who).sort()).toEqual(['a', 'b']);
+    const [first, second] = leaders;
+    // While the first led, the other ran nothing.
+    const ranBeforeTakeover = events.filter((e) => e.msg === 'run finished' && e.at < (second?.at ?? 0));
+    expect(new Set(ranBeforeTakeover.map((e) => e.who))).toEqual(new Set([first?.who]));
+    // The other took over only after the crash (how soon, on client-go's timings, is test/unit/leader-election.test.ts's, on a manual clock).
+    expect(second?.at ?? 0).toBeGreaterThan(killedAt);
+    expect([a.code, b.code].sort()).toEqual([0, null]);
+    const lease = c.objects({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases' });
+    expect(lease).toHaveLength(1);
+    expect(lease[0]?.metadata?.name).toBe('kubepoll-scheduler');
+  });
+});
