@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatPretty } from './log.js';
 import { formatColumns } from './table.js';
-import { startTestCluster } from './testing/index.js';
+import { loadFixtures, startTestCluster } from './testing/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const colour = process.stdout.isTTY === true && !('NO_COLOR' in process.env);
@@ -54,8 +54,39 @@ function runStep(
   });
 }
 
-const cluster = await startTestCluster({ fixtures: path.join(root, 'jobs', 'fixtures', '*.yaml'), namespace: 'kubepoll' });
-process.stdout.write(`${bold('kubepoll demo')}: a fake cluster at ${cluster.url}, seeded from jobs/fixtures/*.yaml\n`);
+/**
+ * The fixtures describe a cluster as it was on this day; the demo moves every
+ * timestamp in them by the time since, so the jobs find the same things
+ * whatever today's date (a certificate that had 2 days left still has 2 days).
+ */
+const FIXTURES_DAY = Date.parse('2026-11-30T12:00:00Z');
+const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+
+function shiftTimestamps(value: unknown, byMs: number): unknown {
+  if (typeof value === 'string' && TIMESTAMP.test(value))
+    return new Date(Date.parse(value) + byMs).toISOString().replace('.000Z', 'Z');
+  if (Array.isArray(value)) return value.map((v) => shiftTimestamps(v, byMs));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shiftTimestamps(v, byMs)]));
+  }
+  return value;
+}
+
+const fixtures = await loadFixtures(path.join(root, 'jobs', 'fixtures', '*.yaml'));
+const now = Date.now();
+const cluster = await startTestCluster({
+  objects: fixtures.map((o) => shiftTimestamps(o, now - FIXTURES_DAY) as typeof o),
+  namespace: 'kubepoll',
+});
+// The cluster's folder holds a kubeconfig with a token: Ctrl-C must not leave it behind.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void cluster.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  });
+}
+process.stdout.write(
+  `${bold('kubepoll demo')}: a fake cluster at ${cluster.url} (files in ${cluster.dir}), seeded from jobs/fixtures/*.yaml, its dates moved to today\n`,
+);
 const summary: string[][] = [];
 let failed = false;
 try {
