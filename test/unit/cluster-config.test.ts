@@ -147,3 +147,45 @@ describe('no config', () => {
     await expect(resolveClusterConfig({}, { env, homeDir: homeDir() })).rejects.toThrow(`in-cluster (no token in ${dir})`);
   });
 });
+
+describe('TLS settings fail closed', () => {
+  it('an empty ca.crt in cluster is refused, not the system trust store', async () => {
+    const sa = path.join(dir, 'sa');
+    await writeServiceAccountDir(sa, { token: 'sa-token', caPem: '', namespace: 'jobs' });
+    const env = { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443', KUBEPOLL_SERVICEACCOUNT_DIR: sa };
+    await expect(resolveClusterConfig({}, { env, homeDir: homeDir() })).rejects.toThrow(
+      `in-cluster config: CA file ${path.join(sa, 'ca.crt')} holds no certificate; refusing to send the service-account token without verifying the server`,
+    );
+  });
+
+  it('insecure-skip-tls-verify in a kubeconfig is a warning every run logs', async () => {
+    const file = path.join(dir, 'config');
+    await writeFile(file, kubeconfig([{ name: 'dev' }], 'dev'));
+    const config = await resolveClusterConfig({ kubeconfig: file }, { env: {}, homeDir: homeDir() });
+    expect(config.tls.rejectUnauthorized).toBe(false);
+    expect(config.warnings).toEqual([
+      `kubeconfig ${file}, cluster "dev": insecure-skip-tls-verify is set, so the server is not verified and the credentials go to whoever answers`,
+    ]);
+  });
+
+  it('a kubeconfig whose certificate-authority file is empty is refused', async () => {
+    const ca = path.join(dir, 'empty-ca.crt');
+    await writeFile(ca, '');
+    const file = path.join(dir, 'config');
+    await writeFile(
+      file,
+      kubeconfig([{ name: 'prod' }], 'prod').replace('    insecure-skip-tls-verify: true', `    certificate-authority: ${ca}`),
+    );
+    await expect(resolveClusterConfig({ kubeconfig: file }, { env: {}, homeDir: homeDir() })).rejects.toThrow(
+      /cluster "prod": its certificate authority is empty; refusing to fall back to the system trust store/,
+    );
+  });
+
+  it('the credentials it reads go into the run secrets, to be scrubbed from output', async () => {
+    const file = path.join(dir, 'config');
+    await writeFile(file, kubeconfig([{ name: 'dev', token: 'a-long-kubeconfig-token' }], 'dev'));
+    const config = await resolveClusterConfig({ kubeconfig: file }, { env: {}, homeDir: homeDir() });
+    await config.credentials.authorization();
+    expect(config.secrets.scrub('echo a-long-kubeconfig-token')).toBe('echo [redacted]');
+  });
+});

@@ -301,3 +301,36 @@ describe('declared access, rate limit and write budget are steps of the same pip
     expect(c.budget.report()).toEqual({ limit: 2, writes: 3, exceeded: true });
   });
 });
+
+describe('impersonation (kubepoll check --as)', () => {
+  it("sends Impersonate-User on every request, with the caller's own token", async () => {
+    const { createTransport } = await import('../../src/transport.js');
+    const { SecretSet } = await import('../../src/redact.js');
+    const scope = nock(SERVER, {
+      reqheaders: { 'impersonate-user': 'system:serviceaccount:jobs:kubepoll-x', authorization: `Bearer ${TOKEN}` },
+    })
+      .get('/version')
+      .reply(200, { gitVersion: 'v1.37.2' });
+    const transport = createTransport(
+      {
+        source: 'test',
+        server: SERVER,
+        tls: { rejectUnauthorized: true },
+        namespace: 'jobs',
+        credentials: new TokenSequence([TOKEN]),
+        secrets: new SecretSet(),
+        warnings: [],
+      },
+      { impersonate: { user: 'system:serviceaccount:jobs:kubepoll-x', groups: [] } },
+    );
+    const response = await transport.send({
+      method: 'GET',
+      path: '/version',
+      signal: new AbortController().signal,
+      description: { verb: 'get', resource: 'version' },
+    });
+    await transport.close();
+    expect(response.status).toBe(200);
+    expect(scope.isDone()).toBe(true);
+  });
+});
