@@ -195,7 +195,7 @@ describe('scheduler with leader election', () => {
     expect(starts).toHaveLength(1);
     await scheduler.abortRuns(new InterruptedError('SIGTERM', 'this replica lost the leader lease'));
     expect(starts[0]?.signal.aborted).toBe(true);
-    expect((starts[0]?.signal.reason as Error).message).toBe('this replica lost the leader lease');
+    expect((starts[0]?.signal.reason as Error | undefined)?.message).toBe('this replica lost the leader lease');
     await clock.advance(10_000);
     expect(starts).toHaveLength(2);
     await scheduler.stop(new InterruptedError('SIGTERM'));
