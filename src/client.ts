@@ -106,6 +106,10 @@ export function createApiClient(options: ClientOptions): ApiClient {
     return { dryRun: 'All' };
   }
 
+  /** Where an object is written: `opts.namespace`, else the object's own, else the run's. */
+  const objectScope = (ref: ResourceRef, object: KubeObject, opts: ObjectOptions | undefined): Scope =>
+    scopeOf(ref, opts ?? (object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}), false);
+
   const isSecret = (ref: ResourceRef) => ref.group === '' && ref.plural === 'secrets';
 
   async function* list(ref: ResourceRef, opts?: ListOptions): AsyncGenerator<KubeObject> {
@@ -165,7 +169,7 @@ export function createApiClient(options: ClientOptions): ApiClient {
     const name = object.metadata?.name;
     if (name !== undefined) assertPathSegment(name, 'resource name');
     else if (!object.metadata?.generateName) throw new TypeError('ctx.create needs metadata.name (or metadata.generateName)');
-    const scope = scopeOf(ref, opts ?? (object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}), false);
+    const scope = objectScope(ref, object, opts);
     const query = dryRunQuery('create', ref, scope, name ?? object.metadata?.generateName, {
       object: printable(object, isSecret(ref)),
     });
@@ -213,7 +217,7 @@ export function createApiClient(options: ClientOptions): ApiClient {
     if (!object.apiVersion || !object.kind) throw new TypeError('ctx.apply needs apiVersion and kind in the object');
     const name = object.metadata?.name;
     assertPathSegment(name, 'resource name');
-    const scope = scopeOf(ref, opts ?? (object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}), false);
+    const scope = objectScope(ref, object, opts);
     const call: ApiCall = {
       verb: 'patch',
       method: 'PATCH',

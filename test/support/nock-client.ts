@@ -167,3 +167,8 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   for await (const item of iterable) out.push(item);
   return out;
 }
+
+/** A Status body as the API server sends with an error. */
+export function status(code: number, reason: string, message = 'boom') {
+  return { kind: 'Status', apiVersion: 'v1', status: 'Failure', message, reason, code };
+}

@@ -87,6 +87,18 @@ class LeaseServer {
   }
 }
 
+/** Two candidates on one Lease; `a` starts first (and so leads), then `b`. */
+async function twoCandidates() {
+  const server = new LeaseServer();
+  const clock = new ManualClock();
+  const a = candidate(server, clock, 'a');
+  const b = candidate(server, clock, 'b');
+  a.elector.start();
+  await clock.advance(0);
+  b.elector.start();
+  return { server, clock, a, b };
+}
+
 function candidate(server: LeaseServer, clock: ManualClock, identity: string) {
   const broken = { value: false };
   const events: string[] = [];
@@ -120,13 +132,7 @@ describe('leader election (client-go timings: lease 15 s, renew deadline 10 s, r
   });
 
   it('only one of two leads, and the other does not take over while the leader renews', async () => {
-    const server = new LeaseServer();
-    const clock = new ManualClock();
-    const a = candidate(server, clock, 'a');
-    const b = candidate(server, clock, 'b');
-    a.elector.start();
-    await clock.advance(0);
-    b.elector.start();
+    const { server, clock, a, b } = await twoCandidates();
     await clock.advance(60_000);
     expect(a.elector.leading).toBe(true);
     expect(b.elector.leading).toBe(false);
@@ -136,13 +142,7 @@ describe('leader election (client-go timings: lease 15 s, renew deadline 10 s, r
   });
 
   it('when the leader dies, the other takes over within the lease duration (plus one retry period)', async () => {
-    const server = new LeaseServer();
-    const clock = new ManualClock();
-    const a = candidate(server, clock, 'a');
-    const b = candidate(server, clock, 'b');
-    a.elector.start();
-    await clock.advance(0);
-    b.elector.start();
+    const { server, clock, a, b } = await twoCandidates();
     await clock.advance(4_000);
     await a.elector.stop(false); // a crash: no release
     const died = clock.now();
@@ -160,13 +160,7 @@ describe('leader election (client-go timings: lease 15 s, renew deadline 10 s, r
   });
 
   it('a leader that cannot renew stops leading before its lease can be taken', async () => {
-    const server = new LeaseServer();
-    const clock = new ManualClock();
-    const a = candidate(server, clock, 'a');
-    const b = candidate(server, clock, 'b');
-    a.elector.start();
-    await clock.advance(0);
-    b.elector.start();
+    const { server, clock, a, b } = await twoCandidates();
     await clock.advance(2_000);
     a.broken.value = true; // a's link to the API server is cut; b's is fine
     const cut = clock.now();
@@ -187,13 +181,7 @@ describe('leader election (client-go timings: lease 15 s, renew deadline 10 s, r
   });
 
   it('stop() releases the Lease, so the next candidate takes it at its next try', async () => {
-    const server = new LeaseServer();
-    const clock = new ManualClock();
-    const a = candidate(server, clock, 'a');
-    const b = candidate(server, clock, 'b');
-    a.elector.start();
-    await clock.advance(0);
-    b.elector.start();
+    const { server, clock, a, b } = await twoCandidates();
     await clock.advance(1_000);
     await a.elector.stop();
     expect(server.lease?.spec).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });

@@ -11,18 +11,11 @@ import {
   configMaps,
   nockClient,
   SERVER,
+  status,
   TOKEN,
 } from '../support/nock-client.js';
 
 const LIST = '/apis/cert-manager.io/v1/certificates';
-const status = (code: number, reason: string, message: string) => ({
-  kind: 'Status',
-  apiVersion: 'v1',
-  status: 'Failure',
-  message,
-  reason,
-  code,
-});
 const expired = (inconsistent?: string) => ({
   ...status(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result.'),
   metadata: inconsistent ? { continue: inconsistent } : {},

@@ -5,18 +5,10 @@ import { ApiError } from '../../src/api-error.js';
 import { AccessError, DeadlineError, SafetyLimitError } from '../../src/errors.js';
 import { exitCodeFor } from '../../src/exit-codes.js';
 import { TransportError } from '../../src/transport-error.js';
-import { certificates, collect, configMaps, nockClient, SERVER, TOKEN, TokenSequence } from '../support/nock-client.js';
+import { certificates, collect, configMaps, nockClient, SERVER, status, TOKEN, TokenSequence } from '../support/nock-client.js';
 
 const OBJECT = '/api/v1/namespaces/team-a/configmaps/c';
 const LIST = '/apis/cert-manager.io/v1/certificates';
-const status = (code: number, reason: string, message = 'boom') => ({
-  kind: 'Status',
-  apiVersion: 'v1',
-  status: 'Failure',
-  message,
-  reason,
-  code,
-});
 const ok = { metadata: { name: 'c' } };
 
 beforeAll(() => nock.disableNetConnect());
