@@ -148,7 +148,7 @@ export class LeaderElector {
     const { clock, identity } = this.#o;
     const now = clock.now();
     try {
-      const current = await this.#read();
+      const current = await this.#read(this.#stop.signal);
       if (current === undefined) {
         this.#lease = await this.#write('create', this.#spec(undefined, now));
         this.#observe(this.#lease, now);
@@ -194,7 +194,8 @@ export class LeaderElector {
     this.#o.onObserved?.(spec.holderIdentity || undefined);
   }
 
-  async #read(): Promise<KubeObject | undefined> {
+  /** `signal`: the campaign's, so stopping cancels a read in flight; the release reads after stopping, without it. */
+  async #read(signal: AbortSignal | null): Promise<KubeObject | undefined> {
     try {
       const response = await this.#o.pipeline.send({
         verb: 'get',
@@ -202,7 +203,7 @@ export class LeaderElector {
         ref: LEASES_REF,
         scope: this.#o.namespace,
         name: this.#o.leaseName,
-        signal: this.#stop.signal,
+        signal: signal ?? undefined,
       });
       return JSON.parse(response.body.toString('utf8')) as KubeObject;
     } catch (error) {
@@ -229,7 +230,7 @@ export class LeaderElector {
 
   /** Gives the Lease up: no holder, a one-second lease, so the next candidate takes it at once. */
   async #release(): Promise<void> {
-    const current = await this.#read();
+    const current = await this.#read(null);
     const spec = (current?.spec ?? {}) as LeaseSpec;
     if (current === undefined || spec.holderIdentity !== this.#o.identity) return;
     const now = this.#o.clock.now();

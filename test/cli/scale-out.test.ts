@@ -120,5 +120,7 @@ describe('kubepoll schedule --leader-elect', () => {
     const lease = c.objects({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases' });
     expect(lease).toHaveLength(1);
     expect(lease[0]?.metadata?.name).toBe('kubepoll-scheduler');
+    // The survivor released the Lease when it stopped (SIGTERM), so a successor need not wait out the lease.
+    expect((lease[0]?.spec as { holderIdentity?: string }).holderIdentity).toBe('');
   });
 });

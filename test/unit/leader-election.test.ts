@@ -55,6 +55,7 @@ class LeaseServer {
     return {
       retries: 0,
       send: async (call: ApiCall) => {
+        call.signal?.throwIfAborted(); // as the real transport: an aborted call is never sent
         if (broken.value) throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
         const reply = (status: number, body: unknown) => ({
           status,
