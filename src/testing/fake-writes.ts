@@ -30,7 +30,16 @@ import {
 } from './field-manager.js';
 import { deepEqual } from './field-ops.js';
 import { applyJsonPatch, JsonPatchError } from './json-patch.js';
-import { decode, isCustom, kindKey, prepareCreate, prepareUpdate, resetFields, zeroValue } from './object-kinds.js';
+import {
+  decode,
+  isCustom,
+  kindKey,
+  prepareCreate,
+  prepareUpdate,
+  resetFields,
+  unknownFields,
+  zeroValue,
+} from './object-kinds.js';
 import * as S from './status.js';
 import { mergePatch, type ServedResource } from './store.js';
 import { eventErrors, type FieldError, forbidden, metadataErrors, nameErrors, required } from './validation.js';
@@ -50,20 +59,26 @@ const writer = (req: FakeRequest) => ({
   subresource: req.subresource,
 });
 
+/** How kube-apiserver quotes a body in a decoding error: its first 30 characters. */
+const quoted = (body: string) => (body.length > 30 ? `${body.slice(0, 30)} ...` : body);
+
 /** The body as an object of this resource's kind, or the 400 the API server gives. */
 function bodyObject(req: FakeRequest): KubeObject | Reply {
   const { resource } = req;
   const parsed = parseBody(req.body);
-  if (parsed === undefined || typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    const why = parsed === undefined ? goJsonError(req.body) : 'Object is not a map';
-    return json(
+  const unrecognized = (why: string) =>
+    json(
       400,
-      S.badRequest(
-        `the object provided is unrecognized (must be of type ${resource.kind}): couldn't get version/kind; json parse error: ${why} (${req.body.slice(0, 100)})`,
-      ),
+      S.badRequest(`the object provided is unrecognized (must be of type ${resource.kind}): ${why} (${quoted(req.body)})`),
+    );
+  if (parsed === undefined || typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return unrecognized(
+      `couldn't get version/kind; json parse error: ${parsed === undefined ? goJsonError(req.body) : 'Object is not a map'}`,
     );
   }
   const object = parsed as KubeObject;
+  // A built-in type takes its kind from the URL; a custom resource's body must say it.
+  if (isCustom(resource) && !object.kind) return unrecognized(`Object 'Kind' is missing in '${req.body}'`);
   const expected = apiVersionOf(resource);
   if (object.kind !== undefined && (object.kind !== resource.kind || (object.apiVersion ?? expected) !== expected)) {
     const [g = '', v = ''] = String(object.apiVersion ?? '').includes('/')
@@ -76,6 +91,17 @@ function bodyObject(req: FakeRequest): KubeObject | Reply {
         `${object.kind} in version "${v}" cannot be handled as a ${resource.kind}: converting (${from}) to (${resource.group ? resource.group.split('.')[0] : 'core'}.${resource.kind}): unknown conversion`,
       ),
     );
+  }
+  if (req.query.get('fieldValidation') === 'Strict') {
+    const unknown = unknownFields(resource, object);
+    if (unknown.length > 0) {
+      return json(
+        400,
+        S.badRequest(
+          `${resource.kind} in version "${resource.version}" cannot be handled as a ${resource.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`,
+        ),
+      );
+    }
   }
   return object;
 }
@@ -183,13 +209,17 @@ export function update(req: FakeRequest): Reply {
   if (!existing) return json(404, S.notFound(resource.group, resource.plural, name));
   const rv = body.metadata?.resourceVersion;
   if (rv === undefined && isCustom(resource)) {
-    return invalidReply(resource, name, [
-      {
-        reason: 'FieldValueInvalid',
-        message: 'Invalid value: 0: must be specified for an update',
-        field: 'metadata.resourceVersion',
-      },
-    ]);
+    // The storage layer says this one, naming the resource (plural), not the kind.
+    return json(
+      422,
+      S.invalid(resource.plural, resource.group, name, [
+        {
+          reason: 'FieldValueInvalid',
+          message: 'Invalid value: 0: must be specified for an update',
+          field: 'metadata.resourceVersion',
+        },
+      ]),
+    );
   }
   if (rv !== undefined && rv !== existing.metadata?.resourceVersion)
     return json(409, S.conflict(resource.group, resource.plural, name));
@@ -230,7 +260,7 @@ export function patch(req: FakeRequest): Reply {
   let next: KubeObject;
   if (type === JSON_PATCH) {
     const ops = parseBody(req.body);
-    if (ops === undefined) return json(400, S.badRequest(`error decoding patch: ${goJsonError(req.body)}`));
+    if (ops === undefined) return json(400, S.badRequest('invalid JSON patch'));
     if (!Array.isArray(ops)) {
       return json(
         400,

@@ -120,12 +120,32 @@ export function decode(resource: ServedResource, object: KubeObject): KubeObject
   } else {
     out = decodeBuiltin(kindKey(resource), object as Json);
   }
+  // Defaulting, before ownership is recorded (the writer owns a defaulted field).
+  if (kindKey(resource) === '/Secret' && !out.type) out.type = 'Opaque';
   if (kindKey(resource) === '/Namespace') {
     const meta = out.metadata as Json;
     if (typeof meta.name === 'string')
       meta.labels = { ...((meta.labels as Json | undefined) ?? {}), 'kubernetes.io/metadata.name': meta.name };
   }
   return out as KubeObject;
+}
+
+/** Fields the decoding would drop (what `fieldValidation=Strict` refuses), as dotted paths. */
+export function unknownFields(resource: ServedResource, object: KubeObject): string[] {
+  const kept = decode(resource, object) as Json;
+  const out: string[] = [];
+  const walk = (given: unknown, left: unknown, path: string) => {
+    if (!given || typeof given !== 'object' || Array.isArray(given)) return;
+    for (const [key, value] of Object.entries(given as Json)) {
+      const here = path ? `${path}.${key}` : key;
+      const rest = left && typeof left === 'object' ? (left as Json)[key] : undefined;
+      if (rest === undefined && value !== null && !(typeof value === 'object' && Object.keys(value as object).length === 0)) {
+        if (!(key === 'status' && resource.statusSubresource)) out.push(here);
+      } else walk(value, rest, here);
+    }
+  };
+  walk(object, kept, '');
+  return out;
 }
 
 /** What a create is compared with for ownership: the Go zero value of the kind. */
@@ -155,7 +175,6 @@ export function prepareCreate(resource: ServedResource, object: KubeObject): Kub
     out.spec = { finalizers: ['kubernetes'], ...((out.spec as Json | undefined) ?? {}) };
     out.status = { phase: 'Active', ...((out.status as Json | undefined) ?? {}) };
   }
-  if (kindKey(resource) === '/Secret' && !out.type) out.type = 'Opaque';
   return out as KubeObject;
 }
 

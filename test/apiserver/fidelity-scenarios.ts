@@ -518,6 +518,132 @@ export const STEPS: Step[] = [
     contentType: APPLY,
   },
 
+  // --- more writes a job (or kubectl) makes
+  {
+    name: 'replace a custom resource without a resourceVersion',
+    method: 'PUT',
+    path: `${W}/w1`,
+    body: widget('w1', { size: 5 }),
+  },
+  {
+    name: 'replace a custom resource with a stale resourceVersion',
+    method: 'PUT',
+    path: `${W}/w1`,
+    body: { ...widget('w1', { size: 5 }), metadata: { name: 'w1', resourceVersion: '1' } },
+  },
+  {
+    name: 'merge patch with a stale resourceVersion precondition',
+    method: 'PATCH',
+    path: `${CM}/a`,
+    body: { metadata: { resourceVersion: '1' }, data: { x: 'y' } },
+    contentType: MERGE,
+  },
+  {
+    name: 'strategic merge patch of a ConfigMap',
+    method: 'PATCH',
+    path: `${CM}/a`,
+    body: { data: { strategic: 'yes' } },
+    contentType: 'application/strategic-merge-patch+json',
+  },
+  { name: 'JSON patch that is not JSON', method: 'PATCH', path: `${CM}/a`, body: '[{', contentType: JSON_PATCH },
+  {
+    name: 'create a Widget with an unknown field: pruned',
+    method: 'POST',
+    path: W,
+    body: widget('w4', { size: 4, unknown: 'dropped' }),
+  },
+  {
+    name: 'create a Widget with generateName',
+    method: 'POST',
+    path: W,
+    body: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { generateName: 'wg-' }, spec: { size: 1 } },
+    mask: ['metadata.name'],
+  },
+  {
+    name: 'delete the generated Widget',
+    method: 'DELETE',
+    path: (e) => `${W}/${(e('create a Widget with generateName').metadata as { name: string }).name}`,
+    mask: ['details.name'],
+  },
+  {
+    name: 'create a Widget without kind and apiVersion',
+    method: 'POST',
+    path: W,
+    body: { metadata: { name: 'w5' }, spec: { size: 5 } },
+  },
+  {
+    name: 'create a ConfigMap without kind and apiVersion: taken from the URL',
+    method: 'POST',
+    path: CM,
+    body: { metadata: { name: 'kindless' }, data: { a: '1' } },
+  },
+  {
+    name: 'kubectl create -f of a custom resource: fieldValidation=Strict and an unknown field',
+    method: 'POST',
+    path: `${W}?fieldManager=kubectl-create&fieldValidation=Strict`,
+    body: widget('w6', { size: 6, bogus: true }),
+  },
+  {
+    name: 'kubectl create: fieldValidation=Strict and an unknown field',
+    method: 'POST',
+    path: `${CM}?fieldManager=kubectl-create&fieldValidation=Strict`,
+    body: { ...cm('strict'), extra: 'field' },
+  },
+  {
+    name: 'a label key that is not valid',
+    method: 'GET',
+    path: `${CM}?labelSelector=a%24b%3Dc`,
+  },
+  { name: 'an unsupported field selector on a custom resource', method: 'GET', path: `${W}?fieldSelector=spec.size%3D1` },
+  {
+    name: 'create a Secret with stringData',
+    method: 'POST',
+    path: `${NS}/secrets`,
+    body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's1' }, stringData: { password: 'hunter2' } },
+  },
+  {
+    name: 'create a Lease',
+    method: 'POST',
+    path: '/apis/coordination.k8s.io/v1/namespaces/fidelity/leases',
+    body: {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'leader' },
+      spec: { holderIdentity: 'pod-a', leaseDurationSeconds: 15, renewTime: '2026-12-01T10:00:00.000000Z' },
+    },
+  },
+  {
+    name: 'renew the Lease (merge patch)',
+    method: 'PATCH',
+    path: '/apis/coordination.k8s.io/v1/namespaces/fidelity/leases/leader',
+    body: { spec: { renewTime: '2026-12-01T10:00:05.000000Z' } },
+    contentType: MERGE,
+  },
+  {
+    name: 'apply a ConfigMap again without one key: the key is removed',
+    method: 'PATCH',
+    path: `${CM}/applied?fieldManager=kubepoll-fidelity`,
+    body: cm('applied', { b: '2' }, { app: 'x' }),
+    contentType: APPLY,
+  },
+  {
+    name: 'apply /status of an object that does not exist',
+    method: 'PATCH',
+    path: `${W}/absent/status?fieldManager=carol`,
+    body: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'absent' }, status: { phase: 'x' } },
+    contentType: APPLY,
+  },
+  {
+    name: 'dry-run apply onto an existing object',
+    method: 'PATCH',
+    path: `${W}/sw?fieldManager=dave&dryRun=All`,
+    body: widget('sw', { tags: ['t'] }),
+    contentType: APPLY,
+    sameResourceVersionAs: 'apply status through /status',
+  },
+  { name: 'delete a cluster-scoped Gadget', method: 'DELETE', path: '/apis/example.com/v1/gadgets/g1' },
+  { name: 'get the terminating namespace', method: 'GET', path: '/api/v1/namespaces/doomed' },
+
   // --- metadata-only reads
   { name: 'PartialObjectMetadataList', method: 'GET', path: `${CM}?labelSelector=page%3Dyes&limit=2`, accept: PARTIAL_LIST },
   { name: 'PartialObjectMetadata', method: 'GET', path: `${W}/w1`, accept: PARTIAL },
@@ -582,6 +708,31 @@ export const STEPS: Step[] = [
     as: 'serviceaccount',
   },
 
+  {
+    name: 'a SelfSubjectAccessReview the account passes',
+    method: 'POST',
+    path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+    body: {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      spec: { resourceAttributes: { verb: 'get', resource: 'configmaps', namespace: 'fidelity' } },
+    },
+    as: 'serviceaccount',
+    pick: (b) => ({ kind: (b as { kind: string }).kind, allowed: (b as { status: { allowed: boolean } }).status.allowed }),
+  },
+  {
+    name: 'a SelfSubjectAccessReview the account fails',
+    method: 'POST',
+    path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+    body: {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      spec: { resourceAttributes: { verb: 'delete', resource: 'configmaps', namespace: 'fidelity' } },
+    },
+    as: 'serviceaccount',
+    pick: (b) => ({ kind: (b as { kind: string }).kind, status: (b as { status: unknown }).status }),
+  },
+
   // --- discovery (restricted to what the fake serves)
   { name: 'discovery of a CRD group version', method: 'GET', path: '/apis/example.com/v1' },
   { name: 'discovery of a CRD group', method: 'GET', path: '/apis/example.com' },
@@ -590,7 +741,7 @@ export const STEPS: Step[] = [
     name: 'discovery /apis (the groups the fake serves)',
     method: 'GET',
     path: '/apis',
-    pick: discoveryOf(['example.com', 'events.k8s.io', 'apiextensions.k8s.io']),
+    pick: discoveryOf(['example.com', 'events.k8s.io', 'apiextensions.k8s.io', 'coordination.k8s.io']),
   },
   {
     name: 'discovery /api/v1 (the resources the fake serves)',
@@ -599,4 +750,5 @@ export const STEPS: Step[] = [
     pick: discoveryOf(['configmaps', 'namespaces', 'namespaces/status', 'secrets', 'serviceaccounts', 'events', 'pods']),
   },
   { name: 'discovery of events.k8s.io/v1', method: 'GET', path: '/apis/events.k8s.io/v1' },
+  { name: 'discovery of coordination.k8s.io/v1', method: 'GET', path: '/apis/coordination.k8s.io/v1' },
 ];

@@ -150,7 +150,7 @@ async function play(side: Side, into: Map<string, Answer>): Promise<void> {
     const answer: Answer = {
       status: res.status,
       contentType: res.contentType,
-      body: mask(step.pick && res.status === 200 ? step.pick(parsed) : parsed, step.mask ?? []),
+      body: mask(step.pick && res.status >= 200 && res.status < 300 ? step.pick(parsed) : parsed, step.mask ?? []),
     };
     if (step.sameResourceVersionAs) {
       answer.sameResourceVersion = resourceVersion(parsed) === resourceVersion(bodies.get(step.sameResourceVersionAs));
