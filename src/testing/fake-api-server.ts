@@ -15,7 +15,8 @@ import { get, list } from './fake-reads.js';
 import { type FakeRequest, json, parseBody, type Reply, text404 } from './fake-request.js';
 import { create, patch, remove, update } from './fake-writes.js';
 import { fixtureSource } from './fixtures.js';
-import { decodeAccessReview } from './protobuf.js';
+import { openApiDocument } from './openapi.js';
+import { decodeAccessReview, decodeObject } from './protobuf.js';
 import * as S from './status.js';
 import { type ServedResource, Store } from './store.js';
 
@@ -384,7 +385,8 @@ export class FakeApiServer {
       });
       return;
     }
-    const discovery = discoveryDocument(this.store.resources(), url.pathname);
+    const discovery =
+      discoveryDocument(this.store.resources(), url.pathname) ?? openApiDocument(this.store.resources(), url.pathname);
     if (discovery !== undefined) {
       this.#json(res, 200, discovery);
       return;
@@ -394,7 +396,7 @@ export class FakeApiServer {
       this.#reply(res, route.reply);
       return;
     }
-    await this.#serve(req, res, route, url.searchParams, body);
+    await this.#serve(req, res, route, url.searchParams, rawBody);
   }
 
   /**
@@ -428,7 +430,8 @@ export class FakeApiServer {
     return { resource, namespace, name: rest[1], subresource: rest[2] };
   }
 
-  async #serve(req: IncomingMessage, res: ServerResponse, route: Route, query: URLSearchParams, body: string): Promise<void> {
+  async #serve(req: IncomingMessage, res: ServerResponse, route: Route, query: URLSearchParams, rawBody: Buffer): Promise<void> {
+    let body = rawBody.toString('utf8');
     const { resource, namespace, name, subresource } = route;
     const { group, plural } = resource;
     const verb = rbacVerb(req.method ?? 'GET', name !== undefined);
@@ -444,6 +447,20 @@ export class FakeApiServer {
       this.#reply(res, json(404, S.notFound(group, plural, name as string)));
       return;
     }
+    // kubectl's typed commands (`kubectl create configmap`) send protobuf: read it as the JSON it encodes.
+    let contentType = String(req.headers['content-type'] ?? '');
+    if (contentType.startsWith('application/vnd.kubernetes.protobuf')) {
+      const decoded = decodeObject(rawBody);
+      if (!decoded) {
+        this.#reply(
+          res,
+          json(415, S.unsupportedPatchType(['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'])),
+        );
+        return;
+      }
+      body = JSON.stringify(decoded);
+      contentType = 'application/json';
+    }
     const request: FakeRequest = {
       store: this.store,
       method: req.method ?? 'GET',
@@ -453,7 +470,7 @@ export class FakeApiServer {
       subresource,
       query,
       body,
-      contentType: String(req.headers['content-type'] ?? ''),
+      contentType,
       accept: String(req.headers.accept ?? 'application/json'),
       userAgent: String(req.headers['user-agent'] ?? ''),
     };

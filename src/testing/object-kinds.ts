@@ -139,7 +139,8 @@ export function unknownFields(resource: ServedResource, object: KubeObject): str
     for (const [key, value] of Object.entries(given as Json)) {
       const here = path ? `${path}.${key}` : key;
       const rest = left && typeof left === 'object' ? (left as Json)[key] : undefined;
-      if (rest === undefined && value !== null && !(typeof value === 'object' && Object.keys(value as object).length === 0)) {
+      const zero = value === null || value === '' || (typeof value === 'object' && Object.keys(value as object).length === 0);
+      if (rest === undefined && !zero) {
         if (!(key === 'status' && resource.statusSubresource)) out.push(here);
       } else walk(value, rest, here);
     }
