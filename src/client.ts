@@ -112,37 +112,47 @@ export function createApiClient(options: ClientOptions): ApiClient {
 
   const isSecret = (ref: ResourceRef) => ref.group === '' && ref.plural === 'secrets';
 
-  async function* list(ref: ResourceRef, opts?: ListOptions): AsyncGenerator<KubeObject> {
-    const scope = scopeOf(ref, opts, true);
-    const limit = opts?.limit ?? DEFAULT_PAGE_SIZE;
-    if (!Number.isInteger(limit) || limit < 1) throw new TypeError(`list limit must be a whole number >= 1, got ${limit}`);
-    const metadataOnly = opts?.metadataOnly === true;
-    const call = (token: string | undefined, signal: AbortSignal): ApiCall => ({
-      verb: 'list',
-      method: 'GET',
-      ref,
-      scope,
-      query: { limit, continue: token, labelSelector: opts?.labelSelector, fieldSelector: opts?.fieldSelector },
-      accept: metadataOnly ? METADATA_LIST_ACCEPT : undefined,
-      signal,
-    });
-    const what = describe(call(undefined, options.signal));
-    const description = requestDescription(call(undefined, options.signal));
-    const items = listObjects(
-      async (token, signal) => readListPage((await pipeline.send(call(token, signal))).body, description, scrub),
-      { what, log, clock: options.clock, signal: options.signal, retry: options.retry },
+  function list(ref: ResourceRef, opts?: ListOptions): AsyncGenerator<KubeObject> {
+    // One async generator between the job and the pages (paging.ts): options are checked when iteration starts.
+    return listObjects(
+      () => {
+        const scope = scopeOf(ref, opts, true);
+        const limit = opts?.limit ?? DEFAULT_PAGE_SIZE;
+        if (!Number.isInteger(limit) || limit < 1) throw new TypeError(`list limit must be a whole number >= 1, got ${limit}`);
+        const metadataOnly = opts?.metadataOnly === true;
+        const call = (token: string | undefined, signal: AbortSignal): ApiCall => ({
+          verb: 'list',
+          method: 'GET',
+          ref,
+          scope,
+          query: { limit, continue: token, labelSelector: opts?.labelSelector, fieldSelector: opts?.fieldSelector },
+          accept: metadataOnly ? METADATA_LIST_ACCEPT : undefined,
+          signal,
+        });
+        const what = describe(call(undefined, options.signal));
+        const description = requestDescription(call(undefined, options.signal));
+        const { index, count } = options.shard;
+        const sharded = opts?.shard === true && count > 1;
+        const select =
+          !sharded && !metadataOnly
+            ? undefined
+            : (item: KubeObject): KubeObject | undefined => {
+                if (sharded) {
+                  const uid = item.metadata?.uid;
+                  if (typeof uid !== 'string' || uid === '')
+                    throw new ProtocolError(`${what}: ${item.metadata?.name} has no metadata.uid to shard by`);
+                  if (shardOf(uid, count) !== index) return undefined;
+                }
+                return metadataOnly ? asPartialMetadata(item) : item;
+              };
+        return {
+          what,
+          fetchPage: async (token, signal) => readListPage((await pipeline.send(call(token, signal))).body, description, scrub),
+          select,
+        };
+      },
+      { log, clock: options.clock, signal: options.signal, retry: options.retry },
     );
-    const { index, count } = options.shard;
-    const sharded = opts?.shard === true && count > 1;
-    for await (const item of items) {
-      if (sharded) {
-        const uid = item.metadata?.uid;
-        if (typeof uid !== 'string' || uid === '')
-          throw new ProtocolError(`${what}: ${item.metadata?.name} has no metadata.uid to shard by`);
-        if (shardOf(uid, count) !== index) continue;
-      }
-      yield metadataOnly ? asPartialMetadata(item) : item;
-    }
   }
 
   async function get(ref: ResourceRef, name: string, opts?: GetOptions): Promise<KubeObject | undefined> {
