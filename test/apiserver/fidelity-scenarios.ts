@@ -734,7 +734,16 @@ export const STEPS: Step[] = [
   },
 
   // --- discovery (restricted to what the fake serves)
-  { name: 'discovery of a CRD group version', method: 'GET', path: '/apis/example.com/v1' },
+  {
+    name: 'discovery of a CRD group version',
+    method: 'GET',
+    path: '/apis/example.com/v1',
+    // kube-apiserver lists a group's CRDs in its informer cache's order, which varies: compare by name.
+    pick: (b) => {
+      const doc = b as { resources: { name: string }[] };
+      return { ...doc, resources: [...doc.resources].sort((x, y) => (x.name < y.name ? -1 : 1)) };
+    },
+  },
   { name: 'discovery of a CRD group', method: 'GET', path: '/apis/example.com' },
   { name: 'discovery /api', method: 'GET', path: '/api', pick: (b) => (b as { versions: unknown }).versions },
   {
