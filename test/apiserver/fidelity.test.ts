@@ -165,8 +165,21 @@ const resourceVersion = (body: unknown) =>
 /** Values that differ between any two servers by nature: compared by presence. */
 const VOLATILE = new Set(['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'time', 'continue']);
 
+/**
+ * managedFields are sorted by operation, then by the second of their time, then by manager: two
+ * entries written in different seconds on one server and the same second on the other would
+ * swap, so both are compared in (operation, manager, subresource) order.
+ */
+function byManager(entries: { operation?: string; manager?: string; subresource?: string }[]) {
+  const key = (e: (typeof entries)[number]) => `${e.operation}\u0000${e.manager}\u0000${e.subresource ?? ''}`;
+  return [...entries].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
 function mask(value: unknown, paths: readonly string[], at = ''): unknown {
-  if (Array.isArray(value)) return value.map((v) => mask(v, paths, `${at}[]`));
+  if (Array.isArray(value)) {
+    const items = at.endsWith('managedFields') ? byManager(value as { manager?: string }[]) : value;
+    return items.map((v) => mask(v, paths, `${at}[]`));
+  }
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
