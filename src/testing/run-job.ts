@@ -2,7 +2,6 @@ import { Writable } from 'node:stream';
 import { resolveClusterConfig } from '../cluster-config.js';
 import type { Outcome } from '../exit-codes.js';
 import type { JobDefinition, LoadedJob, SettingsSpec } from '../job.js';
-import { jobNameFromFile } from '../job-loader.js';
 import { validateJob } from '../job-validate.js';
 import { createLogger, type LogLevel } from '../log.js';
 import { runJob as run } from '../run.js';
@@ -67,6 +66,11 @@ export interface TestRun {
   runId: string;
 }
 
+/** A job that came from the loader (`loadJob`): its settings and declarations are already resolved. */
+function isLoaded(job: object): job is LoadedJob {
+  return 'settingValues' in job && Array.isArray((job as LoadedJob).resources);
+}
+
 /**
  * Runs a job once against a test cluster, in process, through the same runner
  * as `kubepoll run` (real HTTPS, the real retry policy and access checks).
@@ -82,8 +86,9 @@ export async function runJob<S extends SettingsSpec>(
   job: JobDefinition<unknown, S> | LoadedJob,
   options: RunJobOptions,
 ): Promise<TestRun> {
-  const file = (job as LoadedJob).file;
-  const loaded = validateJob(job, file ? jobNameFromFile(file) : 'test-job', undefined, file, { set: options.settings ?? {} });
+  const loaded = isLoaded(job)
+    ? { ...job, settingValues: { ...job.settingValues, ...options.settings } }
+    : validateJob(job, 'test-job', undefined, undefined, { set: options.settings ?? {} });
   const { cluster } = options;
   const lines: string[] = [];
   const stream = new Writable({

@@ -207,3 +207,15 @@ describe('connection reuse', () => {
     expect(cluster.connections).toBeLessThanOrEqual(4);
   });
 });
+
+describe('runJob and the job loader', () => {
+  it('takes a job loadJob returned, as it is: settings and declarations already resolved', async () => {
+    const { loadJob } = await import('../../src/job-loader.js');
+    const { ROOT } = await import('../support/cli.js');
+    const loaded = await loadJob('needs-setting', `${ROOT}/test/fixtures/jobs`, { set: { TARGET_NAMESPACE: 'team-a' } });
+    cluster = await startTestCluster({ objects: [configMap('x', 'team-a')] });
+    const run = await runJob(loaded, { cluster });
+    expect(run.outcome).toBe('succeeded');
+    expect(run.result).toEqual({ count: 1, min: 2, namespace: 'team-a' });
+  });
+});
