@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ApiError } from './api-error.js';
 import type { Clock } from './clock.js';
@@ -123,6 +124,16 @@ export async function* listObjects(open: () => ListRequest, options: PagingOptio
       // Read ahead: the next page is on its way while the job works on this one.
       requested = next;
       pending = next === undefined ? undefined : fetch(next);
+      // Let it go out before the job starts on this page. undici writes a request on a kept-alive connection
+      // only after a turn of the event loop (it first checks the idle socket, in a setImmediate), and a job
+      // that consumes items without waiting for I/O never gives it one: the request would leave only when
+      // the page is done, and read-ahead would save nothing. Two turns: the first lets the request reach
+      // undici, whose check runs after it; the second comes after that check. (Measured in bench/: the
+      // request then leaves within 0.1 ms of being made, instead of after the page.)
+      if (pending !== undefined) {
+        await yieldToEventLoop();
+        await yieldToEventLoop();
+      }
 
       emptyInARow = page.count === 0 ? emptyInARow + 1 : 0;
       if (emptyInARow > MAX_EMPTY_PAGES_IN_A_ROW) {
