@@ -1,275 +1,206 @@
 /**
- * `npm run bench`: kubepoll's paging throughput, memory and cold start, side by
- * side with what a user would otherwise use, against the test kit's fake API
- * server over HTTPS on 127.0.0.1. Never part of `npm test`.
+ * `npm run bench` (build, then `node bench/run.ts`): kubepoll against what a
+ * user would otherwise use, on three servers, in one run. Never part of
+ * `npm test`; no figure here is asserted anywhere.
  *
- * Environment: BENCH_N (default 100000), BENCH_ROUNDS (default 3), BENCH_KUBECTL=0 to skip kubectl.
- * Writes bench/results.json and prints a table.
+ * Parts (BENCH_PARTS, comma-separated; default all):
+ * - `lists`: a list of every widget (objects of about 1.3 KB, pages of 500),
+ *   each client a process of its own from start to exit, clients alternating
+ *   round by round (the order rotates each round), on
+ *   (a) the project's fake API server, BENCH_N objects (default 100,000);
+ *   (b) nginx (Debian's `nginx-light`) serving the fake's own pages as static
+ *       files over TLS with tcp_nodelay: a server we did not write
+ *       (BENCH_NGINX=0 skips it; without nginx the bench says how to install it);
+ *   (c) the real kube-apiserver + etcd of the test kit with BENCH_APISERVER_N
+ *       widgets (default 20,000; the binaries are built once and cached, a cold
+ *       build takes about 7 minutes), with the API server's own CPU per list
+ *       (BENCH_APISERVER=0 skips it).
+ *   Clients: `kubepoll run` of a list-all job (in-cluster style), the same with
+ *   `metadataOnly: true`, a bare undici fetch loop, @kubernetes/client-node's
+ *   paged listClusterCustomObject loop, kubectl when it is on the PATH
+ *   (BENCH_KUBECTL=0 skips it; BENCH_KUBECTL_ROUNDS, default 3, since one
+ *   kubectl list of 100,000 takes about 45 s), and a server floor that drains
+ *   the pages unparsed. Each reports its CPU time (and peak RSS and wire bytes,
+ *   for the Node ones); the server's CPU, list requests and bytes are measured
+ *   at the server. kubepoll must make exactly ⌈N/500⌉ requests, or the bench fails.
+ * - `memory`: peak RSS of the kubepoll list at BENCH_N_SMALL (10,000) and at BENCH_N.
+ * - `shards`: a job with 1 ms of asynchronous work per object (BENCH_WORK_MS)
+ *   over BENCH_SHARD_N widgets (default 10,000), as 1, 2 and 4 concurrent
+ *   `kubepoll run` processes with JOB_COMPLETION_INDEX and KUBEPOLL_SHARDS.
+ * - `cold`: cold start of a job doing one get, against a bare script.
+ *
+ * BENCH_ROUNDS (default 5) rounds of each; cold start at least 7. Raw figures go
+ * to bench/results.json, the table to stdout, progress to stderr.
+ *
+ * Examples:
+ *   npm run bench
+ *   BENCH_PARTS=lists BENCH_APISERVER=0 BENCH_KUBECTL=0 node bench/run.ts   # fake and nginx only, fast
+ *   BENCH_PARTS=shards node bench/run.ts
  */
-import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { startTestCluster, type TestCluster } from '../dist/testing/index.js';
+import {
+  bareIdentity,
+  bareLoop,
+  type Client,
+  type ClientRun,
+  clientNode,
+  kubectl,
+  kubectlVersion,
+  kubepollList,
+  kubepollMetadata,
+  PAGE_SIZE,
+  rawFloor,
+} from './clients.ts';
+import { coldStart } from './cold-start.ts';
+import { log, ROOT } from './measure.ts';
+import { profileList } from './profile.ts';
+import { startRealApiServer } from './server-apiserver.ts';
+import { startFake } from './server-fake.ts';
+import { findNginx, startNginx } from './server-nginx.ts';
+import { shardSpeedUp } from './shards.ts';
+import { printTable, type Results, type TargetResults } from './table.ts';
+import type { Target } from './target.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const N = Number(process.env.BENCH_N ?? 100_000);
-const N_SMALL = Math.min(10_000, N);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const LIMIT = 500;
+const env = process.env;
+const N = Number(env.BENCH_N ?? 100_000);
+const N_SMALL = Number(env.BENCH_N_SMALL ?? Math.min(10_000, N));
+const N_REAL = Number(env.BENCH_APISERVER_N ?? 20_000);
+const N_SHARD = Number(env.BENCH_SHARD_N ?? 10_000);
+const ROUNDS = Number(env.BENCH_ROUNDS ?? 5);
+const KUBECTL_ROUNDS = Number(env.BENCH_KUBECTL_ROUNDS ?? Math.min(3, ROUNDS));
+const PARTS = new Set((env.BENCH_PARTS ?? 'lists,profile,memory,shards,cold').split(',').map((p) => p.trim()));
+const PROFILE_ROUNDS = 3;
 
-/** About 1 KB of JSON each, shaped like a real custom resource. */
-function widgets(count: number) {
-  const objects: Record<string, unknown>[] = [
-    {
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: { name: 'widgets.bench.kubepoll.io' },
-      spec: {
-        group: 'bench.kubepoll.io',
-        scope: 'Namespaced',
-        names: { kind: 'Widget', plural: 'widgets', singular: 'widget', listKind: 'WidgetList' },
-        versions: [{ name: 'v1', served: true, storage: true }],
-      },
-    },
-  ];
-  for (let i = 0; i < count; i++) {
-    objects.push({
-      apiVersion: 'bench.kubepoll.io/v1',
-      kind: 'Widget',
-      metadata: {
-        name: `widget-${String(i).padStart(7, '0')}`,
-        namespace: `ns-${i % 20}`,
-        labels: {
-          'app.kubernetes.io/name': 'widget',
-          'app.kubernetes.io/part-of': 'bench',
-          tier: i % 2 ? 'backend' : 'frontend',
-        },
-        annotations: { 'bench.kubepoll.io/description': 'a widget for measuring list throughput'.padEnd(120, '.') },
-        creationTimestamp: '2026-11-30T00:00:00Z',
-      },
-      spec: {
-        size: i,
-        colour: ['red', 'green', 'blue'][i % 3],
-        owner: `team-${i % 7}`,
-        replicas: 3,
-        paused: false,
-        notes: 'x'.repeat(300),
-      },
-      status: {
-        phase: 'Ready',
-        observedGeneration: 1,
-        conditions: [{ type: 'Ready', status: 'True', reason: 'AsExpected', lastTransitionTime: '2026-11-30T00:00:00Z' }],
-      },
-    });
+/** R rounds of every client on one target, the order rotating each round. */
+async function listRounds(target: Target, clients: Client[], kubectlRounds: number): Promise<TargetResults> {
+  const runs: Record<string, ClientRun[]> = Object.fromEntries(clients.map((c) => [c.key, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = [...clients.slice(round % clients.length), ...clients.slice(0, round % clients.length)];
+    for (const client of order) {
+      if (client.key === 'kubectl' && round >= kubectlRounds) continue;
+      const run = await client.run(target);
+      runs[client.key]?.push(run);
+      log(
+        `  ${target.key} round ${round + 1}/${ROUNDS} ${client.key}: ${Math.round(run.wallMs)} ms, client CPU ${Math.round(run.cpuMs)} ms, server CPU ${Math.round(run.server.cpuMs)} ms, ${run.server.listRequests} list requests`,
+      );
+    }
   }
-  return objects;
-}
-
-interface Timed {
-  ms: number;
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function timed(command: string, args: string[], env: Record<string, string | undefined> = {}): Promise<Timed> {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c;
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ ms: performance.now() - start, code, stdout, stderr }));
-  });
-}
-
-const stats = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const median =
-    sorted.length % 2
-      ? (sorted[(sorted.length - 1) / 2] as number)
-      : ((sorted[sorted.length / 2 - 1] as number) + (sorted[sorted.length / 2] as number)) / 2;
-  return { median, min: sorted[0] as number, max: sorted.at(-1) as number, runs: values };
-};
-
-function expectOk(label: string, result: Timed, check: (r: Timed) => boolean) {
-  if (result.code !== 0 || !check(result)) {
-    throw new Error(`${label} failed (exit ${result.code}): ${result.stderr.slice(0, 500)} ${result.stdout.slice(-500)}`);
-  }
-}
-
-const node = process.execPath;
-const cli = path.join(root, 'dist', 'cli.js');
-const tokenFile = (c: TestCluster) => path.join(c.serviceAccountDir, 'token');
-const listRequests = (c: TestCluster) => c.requests.filter((r) => r.path === '/apis/bench.kubepoll.io/v1/widgets').length;
-
-async function kubepollList(c: TestCluster, rss = false) {
-  const before = listRequests(c);
-  const args = [
-    ...(rss ? ['--import', path.join(root, 'bench', 'report-rss.mjs')] : []),
-    cli,
-    'run',
-    'bench/jobs/list-all.mjs',
-    '--log-level',
-    'info',
-  ];
-  const result = await timed(node, args, c.inClusterEnv);
-  const last = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { result?: { count?: number }; requests?: number };
-  expectOk(
-    'kubepoll list',
-    result,
-    () => last.result?.count === c.objects({ group: 'bench.kubepoll.io', version: 'v1', plural: 'widgets' }).length,
-  );
-  const maxRssKiB = Number(/BENCH_MAXRSS_KIB (\d+)/.exec(result.stderr)?.[1] ?? Number.NaN);
-  return { ms: result.ms, requests: listRequests(c) - before, reportedRequests: last.requests, maxRssKiB };
+  return {
+    label: target.label,
+    objects: target.objects,
+    clients: Object.fromEntries(clients.map((c) => [c.key, { label: c.label, runs: runs[c.key] ?? [] }])),
+  };
 }
 
 async function main() {
-  const kubectlAvailable =
-    process.env.BENCH_KUBECTL !== '0' &&
-    (await promisify(execFile)('kubectl', ['version', '--client']).then(
-      () => true,
-      () => false,
-    ));
-  const home = await mkdtemp(path.join(tmpdir(), 'kubepoll-bench-home-'));
-  process.stderr.write(`seeding ${N} widgets...\n`);
-  const seedStart = performance.now();
-  const large = await startTestCluster({ objects: widgets(N), namespace: 'bench' });
-  process.stderr.write(`seeded in ${Math.round(performance.now() - seedStart)} ms\n`);
-  const throughput: Record<string, number[]> = { kubepoll: [], bareFetch: [], rawServer: [], kubectl: [] };
-  let requestsPerRun = 0;
-  try {
-    for (let round = 1; round <= ROUNDS; round++) {
-      process.stderr.write(`throughput round ${round}/${ROUNDS}\n`);
-      const k = await kubepollList(large);
-      throughput.kubepoll?.push(k.ms);
-      requestsPerRun = k.requests;
-      const bare = await timed(node, ['bench/bare-list.mjs', large.url, large.caFile, tokenFile(large)]);
-      expectOk('bare fetch loop', bare, (r) => JSON.parse(r.stdout).count === N);
-      throughput.bareFetch?.push(bare.ms);
-      const raw = await timed(node, ['bench/raw-list.mjs', large.url, large.caFile, tokenFile(large)]);
-      expectOk('raw server floor', raw, (r) => JSON.parse(r.stdout).pages === Math.ceil(N / LIMIT));
-      throughput.rawServer?.push(raw.ms);
-      if (kubectlAvailable) {
-        const kc = await timed(
-          'kubectl',
-          ['--kubeconfig', large.kubeconfigPath, 'get', 'widgets.bench.kubepoll.io', '-A', `--chunk-size=${LIMIT}`, '-o', 'name'],
-          { HOME: home },
-        );
-        expectOk('kubectl', kc, (r) => r.stdout.trim().split('\n').length === N);
-        throughput.kubectl?.push(kc.ms);
-      }
-    }
-    process.stderr.write('memory at N\n');
-    const rssLarge: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) rssLarge.push((await kubepollList(large, true)).maxRssKiB);
-    await large.stop();
+  const started = Date.now();
+  const kubectlAt = env.BENCH_KUBECTL === '0' ? undefined : await kubectlVersion();
+  const notes: string[] = [];
+  if (env.BENCH_KUBECTL === '0') notes.push('kubectl skipped (BENCH_KUBECTL=0)');
+  else if (!kubectlAt) notes.push('kubectl is not on the PATH: its rows are skipped');
+  const results: Results = {
+    date: new Date().toISOString(),
+    command: `BENCH_PARTS=${[...PARTS].join(',')} BENCH_ROUNDS=${ROUNDS} BENCH_N=${N} npm run bench`,
+    machine: {
+      cores: cpus().length,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${process.platform}/${process.arch}`,
+      kubectl: kubectlAt,
+    },
+    pageSize: PAGE_SIZE,
+    rounds: ROUNDS,
+    kubectlRounds: KUBECTL_ROUNDS,
+    lists: {},
+    notes,
+    load: { start: loadavg() },
+  };
+  const withKubectl = (clients: Client[]) => (kubectlAt ? [...clients, kubectl] : clients);
+  const listClients = [kubepollList, kubepollMetadata, bareLoop, clientNode, rawFloor];
 
-    const small = await startTestCluster({ objects: widgets(N_SMALL), namespace: 'bench' });
-    const rssSmall: number[] = [];
-    const cold: Record<string, number[]> = { kubepoll: [], bareScript: [] };
+  if (PARTS.has('lists') || PARTS.has('memory') || PARTS.has('profile')) {
+    log(`fake API server: seeding ${N} widgets`);
+    const fake = await startFake(N);
     try {
-      process.stderr.write(`memory at ${N_SMALL}\n`);
-      for (let round = 0; round < ROUNDS; round++) rssSmall.push((await kubepollList(small, true)).maxRssKiB);
-      process.stderr.write('cold start\n');
-      for (let round = 0; round < Math.max(ROUNDS, 7); round++) {
-        const k = await timed(node, [cli, 'run', 'bench/jobs/get-one.mjs', '--namespace', 'ns-0'], small.inClusterEnv);
-        expectOk('kubepoll get', k, (r) => r.stdout.includes('"found":true'));
-        cold.kubepoll?.push(k.ms);
-        const b = await timed(node, ['bench/bare-get.mjs', small.url, small.caFile, tokenFile(small)]);
-        expectOk('bare get', b, (r) => r.stdout.includes('"found":true'));
-        cold.bareScript?.push(b.ms);
+      if (PARTS.has('lists')) results.lists.fake = await listRounds(fake, withKubectl(listClients), KUBECTL_ROUNDS);
+      const nginx =
+        !PARTS.has('lists') && !PARTS.has('profile')
+          ? { missing: 'not needed' }
+          : env.BENCH_NGINX === '0'
+            ? { missing: 'skipped (BENCH_NGINX=0)' }
+            : await findNginx();
+      if ('missing' in nginx) {
+        if (nginx.missing !== 'not needed') {
+          notes.push(`nginx: ${nginx.missing}`);
+          log(`nginx: ${nginx.missing}`);
+        }
+        if (PARTS.has('profile')) results.profile = await profileList(fake, PROFILE_ROUNDS);
+      } else {
+        log(`nginx: writing the fake's ${Math.ceil(N / PAGE_SIZE)} pages (full and metadata-only) as files`);
+        const token = (await readFile(fake.tokenFile, 'utf8')).trim();
+        const server = await startNginx(nginx.binary, nginx.version, { ...fake, token });
+        try {
+          if (PARTS.has('lists')) results.lists.nginx = await listRounds(server, withKubectl(listClients), KUBECTL_ROUNDS);
+          if (PARTS.has('profile')) {
+            log('profile: node --cpu-prof on kubepoll and the bare loop');
+            results.profile = await profileList(server, PROFILE_ROUNDS);
+          }
+        } finally {
+          await server.stop();
+        }
       }
+      if (PARTS.has('memory')) {
+        const large = results.lists.fake?.clients.kubepoll?.runs.map((r) => r.maxRssKiB ?? Number.NaN) ?? [];
+        for (let round = large.length; round < ROUNDS; round++)
+          large.push((await kubepollList.run(fake)).maxRssKiB ?? Number.NaN);
+        results.memory = { n: N, nSmall: N_SMALL, large, small: [] };
+      }
+    } finally {
+      await fake.stop();
+    }
+  }
+
+  if (PARTS.has('memory') || PARTS.has('shards') || PARTS.has('cold')) {
+    const n = PARTS.has('memory') ? N_SMALL : N_SHARD;
+    log(`fake API server: seeding ${n} widgets`);
+    let small = await startFake(n);
+    try {
+      if (results.memory) {
+        for (let round = 0; round < ROUNDS; round++)
+          results.memory.small.push((await kubepollList.run(small)).maxRssKiB ?? Number.NaN);
+      }
+      if (PARTS.has('shards')) {
+        if (small.objects !== N_SHARD) {
+          await small.stop();
+          log(`fake API server: seeding ${N_SHARD} widgets`);
+          small = await startFake(N_SHARD);
+        }
+        results.shards = await shardSpeedUp(small, Math.min(ROUNDS, 3), Number(env.BENCH_WORK_MS ?? 1));
+      }
+      if (PARTS.has('cold')) results.coldStart = await coldStart(small, Math.max(ROUNDS, 7));
     } finally {
       await small.stop();
     }
-
-    const results = {
-      date: new Date().toISOString(),
-      machine: {
-        cores: cpus().length,
-        cpu: cpus()[0]?.model,
-        node: process.version,
-        platform: `${process.platform}/${process.arch}`,
-      },
-      n: N,
-      nSmall: N_SMALL,
-      pageSize: LIMIT,
-      rounds: ROUNDS,
-      throughputMs: Object.fromEntries(
-        Object.entries(throughput)
-          .filter(([, v]) => v.length)
-          .map(([k, v]) => [k, stats(v)]),
-      ),
-      peakRssKiB: { [N_SMALL]: stats(rssSmall), [N]: stats(rssLarge) },
-      coldStartMs: { kubepoll: stats(cold.kubepoll ?? []), bareScript: stats(cold.bareScript ?? []) },
-      listRequestsPerRun: requestsPerRun,
-      expectedListRequests: Math.ceil(N / LIMIT),
-    };
-    await writeFile(path.join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-    printTable(results);
-  } finally {
-    await rm(home, { recursive: true, force: true });
   }
-}
 
-function printTable(r: {
-  n: number;
-  nSmall: number;
-  machine: { cores: number; node: string };
-  throughputMs: Record<string, { median: number; min: number; max: number }>;
-  peakRssKiB: Record<string, { median: number; min: number; max: number }>;
-  coldStartMs: Record<string, { median: number; min: number; max: number }>;
-  listRequestsPerRun: number;
-  expectedListRequests: number;
-}) {
-  const fmt = (s: { median: number; min: number; max: number }, unit: string, div = 1) =>
-    `${(s.median / div).toFixed(div === 1 ? 0 : 1)} ${unit} (${(s.min / div).toFixed(div === 1 ? 0 : 1)}–${(s.max / div).toFixed(div === 1 ? 0 : 1)})`;
-  const t = r.throughputMs;
-  const base = t.bareFetch?.median ?? Number.NaN;
-  const rows: string[][] = [
-    ['measure', 'median (min–max)', 'vs baseline'],
-    [
-      `list ${r.n}: kubepoll run (CLI)`,
-      fmt(t.kubepoll as never, 'ms'),
-      `${(((t.kubepoll?.median ?? 0) / base - 1) * 100).toFixed(1)} % vs bare fetch`,
-    ],
-    [`list ${r.n}: bare undici fetch loop`, fmt(t.bareFetch as never, 'ms'), 'baseline'],
-    [`list ${r.n}: server floor (no JSON parse)`, fmt(t.rawServer as never, 'ms'), ''],
-  ];
-  if (t.kubectl)
-    rows.push([
-      `list ${r.n}: kubectl get -A --chunk-size=500 -o name`,
-      fmt(t.kubectl, 'ms'),
-      `${((t.kubectl.median / base) * 1).toFixed(1)}× bare fetch`,
-    ]);
-  const small = r.peakRssKiB[r.nSmall] as { median: number; min: number; max: number };
-  const large = r.peakRssKiB[r.n] as { median: number; min: number; max: number };
-  rows.push([`peak RSS, list ${r.nSmall}`, fmt(small, 'MiB', 1024), '']);
-  rows.push([
-    `peak RSS, list ${r.n}`,
-    fmt(large, 'MiB', 1024),
-    `${(large.median / small.median).toFixed(2)}× the ${r.nSmall} run`,
-  ]);
-  const ck = r.coldStartMs.kubepoll as { median: number; min: number; max: number };
-  const cb = r.coldStartMs.bareScript as { median: number; min: number; max: number };
-  rows.push(['cold start, one get: kubepoll run', fmt(ck, 'ms'), `${(ck.median / cb.median).toFixed(2)}× bare script`]);
-  rows.push(['cold start, one get: bare Node script', fmt(cb, 'ms'), 'baseline']);
-  rows.push([`list requests per run (limit 500)`, String(r.listRequestsPerRun), `expected ${r.expectedListRequests}`]);
-  const widths = [0, 1].map((i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  process.stdout.write(
-    `\n${rows.map((row) => `| ${(row[0] ?? '').padEnd(widths[0] ?? 0)} | ${(row[1] ?? '').padEnd(widths[1] ?? 0)} | ${row[2]} |`).join('\n')}\n`,
-  );
-  process.stdout.write(`\n${r.machine.cores} cores, Node ${r.machine.node}. Raw figures: bench/results.json\n`);
+  if (PARTS.has('lists') && env.BENCH_APISERVER !== '0') {
+    log(`kube-apiserver: starting, creating ${N_REAL} widgets`);
+    const server = await startRealApiServer(N_REAL);
+    try {
+      results.apiserverIdleCpuMsPerSecond = server.idleCpuMsPerSecond;
+      results.lists.apiserver = await listRounds(server, withKubectl([...listClients, bareIdentity]), KUBECTL_ROUNDS);
+    } finally {
+      await server.stop();
+    }
+  } else if (PARTS.has('lists')) notes.push('kube-apiserver skipped (BENCH_APISERVER=0)');
+
+  results.durationS = Math.round((Date.now() - started) / 1000);
+  if (results.load) results.load.end = loadavg();
+  await writeFile(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  printTable(results);
 }
 
 await main();
