@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CliIo, UsageError } from './cli-io.js';
 import { firstLine } from './errors.js';
+import { ExitCode } from './exit-codes.js';
 import type { KubeObject } from './job.js';
 import { DEFAULT_JOBS_DIR, jobNameFromFile, listJobFiles } from './job-loader.js';
 import { FakeApiServer, type FakeApiServerOptions, loadFixtures } from './testing/index.js';
@@ -40,7 +41,7 @@ export async function devCommand(args: string[], io: CliIo): Promise<number> {
   });
   if (values.help) {
     io.stdout.write(`${USAGE}\n`);
-    return 0;
+    return ExitCode.Succeeded;
   }
   const port = parsePort(values.port);
   const patterns = [...(values.fixtures ?? []), ...positionals];
@@ -70,7 +71,7 @@ export async function devCommand(args: string[], io: CliIo): Promise<number> {
     await cluster.stop();
   }
   io.stdout.write(`stopped; removed ${cluster.dir}\n`);
-  return 0;
+  return ExitCode.Succeeded;
 }
 
 interface Fixtures {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type CliIo, UsageError } from './cli-io.js';
+import { ExitCode } from './exit-codes.js';
 import { renderTemplates, writeScaffold } from './scaffold.js';
 import { VERSION } from './version.js';
 
@@ -33,7 +34,7 @@ export async function initCommand(args: string[], io: CliIo): Promise<number> {
   });
   if (values.help) {
     io.stdout.write(`${USAGE}\n`);
-    return 0;
+    return ExitCode.Succeeded;
   }
   if (positionals.length > 1) throw new UsageError(`kubepoll init takes one folder, got ${positionals.length}`);
   const dir = positionals[0] ?? '.';
@@ -54,7 +55,7 @@ export async function initCommand(args: string[], io: CliIo): Promise<number> {
   io.stdout.write(`Created a kubepoll project in ${shown}:\n${files.map((f) => `  ${f.path}\n`).join('')}\nNext:\n`);
   if (shown !== '.') io.stdout.write(`  cd ${shown}\n`);
   io.stdout.write('  npm install\n  npm test\n  npm run dev           # try the job on a fake cluster\n');
-  return 0;
+  return ExitCode.Succeeded;
 }
 
 /** The versions of typescript, vitest and @types/node in kubepoll's own package.json. */

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { resourceName } from './api-path.js';
 import { type CliIo, parseCommand, parseOutput, UsageError } from './cli-io.js';
 import { JobLoadError } from './errors.js';
+import { ExitCode } from './exit-codes.js';
 import type { ResourceDeclaration } from './job.js';
 import { DEFAULT_JOBS_DIR, jobNameFromFile, listJobFiles, loadJobFile } from './job-loader.js';
 import { nextRuns } from './schedule.js';
@@ -35,7 +36,7 @@ export async function jobsCommand(args: string[], io: CliIo, now: () => Date = (
     { command: 'jobs', usage: USAGE, options: { jobs: { type: 'string' }, output: { type: 'string', short: 'o' } } },
     io,
   );
-  if (!parsed) return 0;
+  if (!parsed) return ExitCode.Succeeded;
   const { values } = parsed;
   const output = parseOutput(values.output);
   const dir = path.resolve(values.jobs ?? DEFAULT_JOBS_DIR);
@@ -76,7 +77,7 @@ export async function jobsCommand(args: string[], io: CliIo, now: () => Date = (
     }
   }
   io.stdout.write(output === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : table(rows));
-  return rows.some((r) => r.error) ? 2 : 0;
+  return rows.some((r) => r.error) ? ExitCode.Usage : ExitCode.Succeeded;
 }
 
 function describe(d: ResourceDeclaration): string {

@@ -1,4 +1,5 @@
 import { type CliIo, parseCommand, parseSets, parseWhole, SET_OPTION, UsageError } from './cli-io.js';
+import { ExitCode } from './exit-codes.js';
 import type { LoadedJob } from './job.js';
 import { DEFAULT_JOBS_DIR, loadJobs } from './job-loader.js';
 import { jobManifests, type ManifestMode, manifestsYaml, SCHEDULER_NAME, scheduleManifests } from './manifests.js';
@@ -41,7 +42,7 @@ export async function manifestsCommand(args: string[], io: CliIo): Promise<numbe
     },
     io,
   );
-  if (!parsed) return 0;
+  if (!parsed) return ExitCode.Succeeded;
   const { values, positionals } = parsed;
   if (!values.image) throw new UsageError('manifests needs --image, the container image that runs kubepoll and your jobs');
   const mode = (values.mode ?? (values.once ? 'job' : 'cronjob')) as ManifestMode;
@@ -78,7 +79,7 @@ export async function manifestsCommand(args: string[], io: CliIo): Promise<numbe
       .map((name) => `--set ${name}=${set[name]}`),
   ].join(' ');
   io.stdout.write(manifestsYaml(objects, command));
-  return 0;
+  return ExitCode.Succeeded;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   SET_OPTION,
   UsageError,
 } from './cli-io.js';
+import { ExitCode } from './exit-codes.js';
 import type { RateLimit } from './job.js';
 import { DEFAULT_JOBS_DIR, loadJob } from './job-loader.js';
 import { createLogger, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from './log.js';
@@ -58,7 +59,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     { command: 'run', usage: USAGE, options: { ...RUN_OPTIONS, timeout: { type: 'string' } }, positionals: true },
     io,
   );
-  if (!parsed) return 0;
+  if (!parsed) return ExitCode.Succeeded;
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError('run takes exactly one job name or path, e.g. "kubepoll run my-job"');
   const timeoutSeconds = parseSeconds(values.timeout, '--timeout');

@@ -5,6 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import { type CliIo, UsageError } from './cli-io.js';
 import { type CrdDocument, crdTypes } from './crd-types.js';
 import { ConfigError, firstLine } from './errors.js';
+import { ExitCode } from './exit-codes.js';
 
 const USAGE = `Usage: kubepoll types <crd.yaml...> [--out FILE]
 
@@ -26,7 +27,7 @@ export async function typesCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseFlags(args);
   if (values.help) {
     io.stdout.write(`${USAGE}\n`);
-    return 0;
+    return ExitCode.Succeeded;
   }
   if (positionals.length === 0)
     throw new UsageError('types needs at least one CRD file: kubepoll types <crd.yaml...> [--out FILE]');
@@ -39,12 +40,12 @@ export async function typesCommand(args: string[], io: CliIo): Promise<number> {
   const text = await crdTypes(documents, shown, compile);
   if (values.out === undefined) {
     io.stdout.write(text);
-    return 0;
+    return ExitCode.Succeeded;
   }
   await mkdir(path.dirname(path.resolve(values.out)), { recursive: true });
   await writeFile(values.out, text);
   io.stderr.write(`kubepoll: wrote ${values.out}\n`);
-  return 0;
+  return ExitCode.Succeeded;
 }
 
 function parseFlags(args: string[]) {
