@@ -121,6 +121,6 @@ describe('kubepoll schedule --leader-elect', () => {
     expect(lease).toHaveLength(1);
     expect(lease[0]?.metadata?.name).toBe('kubepoll-scheduler');
     // The survivor released the Lease when it stopped (SIGTERM), so a successor need not wait out the lease.
-    expect((lease[0]?.spec as { holderIdentity?: string }).holderIdentity).toBe('');
+    expect((lease[0]?.spec as { holderIdentity?: string } | undefined)?.holderIdentity).toBe('');
   });
 });

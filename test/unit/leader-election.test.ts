@@ -161,7 +161,7 @@ describe('leader election (client-go timings: lease 15 s, renew deadline 10 s, r
   });
 
   it('a leader that cannot renew stops leading before its lease can be taken', async () => {
-    const { server, clock, a, b } = await twoCandidates();
+    const { clock, a, b } = await twoCandidates();
     await clock.advance(2_000);
     a.broken.value = true; // a's link to the API server is cut; b's is fine
     const cut = clock.now();
