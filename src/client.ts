@@ -113,7 +113,7 @@ export function createApiClient(options: ClientOptions): ApiClient {
   const isSecret = (ref: ResourceRef) => ref.group === '' && ref.plural === 'secrets';
 
   function list(ref: ResourceRef, opts?: ListOptions): AsyncGenerator<KubeObject> {
-    // One async generator between the job and the pages (paging.ts): options are checked when iteration starts.
+    // The job iterates paging.ts's list itself (nothing wrapped around it costs per object); options are checked when iteration starts.
     return listObjects(
       () => {
         const scope = scopeOf(ref, opts, true);
