@@ -54,7 +54,7 @@ async function measured(target: Target, start: () => Promise<Timed>, check: (r: 
 }
 
 /** `kubepoll run <job>` in-cluster style, checked: every object counted, exactly ⌈N/limit⌉ requests. */
-export function kubepoll(key: string, label: string, job: string, metadataOnly = false): Client {
+export function kubepoll(key: string, label: string, job: string, metadataOnly = false, cli = CLI): Client {
   return {
     key,
     label,
@@ -62,7 +62,7 @@ export function kubepoll(key: string, label: string, job: string, metadataOnly =
       let reportedRequests = 0;
       const run = await measured(
         target,
-        () => timedNode([CLI, 'run', job, '--log-level', 'info'], target.inClusterEnv),
+        () => timedNode([cli, 'run', job, '--log-level', 'info'], target.inClusterEnv),
         (r) =>
           expectOk(label, r, () => {
             const last = lastJsonLine<FinishedLine>(r);
@@ -92,6 +92,13 @@ export const kubepollMetadata = kubepoll(
   'bench/jobs/list-metadata.mjs',
   true,
 );
+
+/**
+ * Another build of kubepoll to compare with (BENCH_BASELINE_CLI=/path/to/dist/cli.js), e.g. a worktree of the
+ * commit before a change: `git worktree add /tmp/before <commit> && cd /tmp/before && npm ci && npm run build`.
+ */
+export const kubepollBaseline = (cli: string) =>
+  kubepoll('kubepollBaseline', `kubepoll run (CLI) built from ${cli}`, 'bench/jobs/list-all.mjs', false, cli);
 
 const countIs = (label: string, target: Target) => (r: Timed) =>
   expectOk(label, r, () => lastJsonLine<{ count?: number }>(r).count === target.objects);

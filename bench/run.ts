@@ -36,6 +36,9 @@
  *   npm run bench
  *   BENCH_PARTS=lists BENCH_APISERVER=0 BENCH_KUBECTL=0 node bench/run.ts   # fake and nginx only, fast
  *   BENCH_PARTS=shards node bench/run.ts
+ *
+ * BENCH_BASELINE_CLI=/path/to/dist/cli.js adds another build of kubepoll to the
+ * lists (e.g. a worktree of the commit before a change), to measure the change.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -48,6 +51,7 @@ import {
   clientNode,
   kubectl,
   kubectlVersion,
+  kubepollBaseline,
   kubepollList,
   kubepollMetadata,
   PAGE_SIZE,
@@ -102,7 +106,10 @@ async function main() {
   else if (!kubectlAt) notes.push('kubectl is not on the PATH: its rows are skipped');
   const results: Results = {
     date: new Date().toISOString(),
-    command: `BENCH_PARTS=${[...PARTS].join(',')} BENCH_ROUNDS=${ROUNDS} BENCH_N=${N} npm run bench`,
+    command: `${Object.entries(env)
+      .filter(([k]) => k.startsWith('BENCH_'))
+      .map(([k, v]) => `${k}=${v} `)
+      .join('')}npm run bench`,
     machine: {
       cores: cpus().length,
       cpu: cpus()[0]?.model ?? 'unknown',
@@ -120,6 +127,7 @@ async function main() {
   };
   const withKubectl = (clients: Client[]) => (kubectlAt ? [...clients, kubectl] : clients);
   const listClients = [kubepollList, kubepollMetadata, bareLoop, clientNode, rawFloor];
+  if (env.BENCH_BASELINE_CLI) listClients.splice(1, 0, kubepollBaseline(path.resolve(env.BENCH_BASELINE_CLI)));
 
   if (PARTS.has('lists') || PARTS.has('memory') || PARTS.has('profile')) {
     log(`fake API server: seeding ${N} widgets`);
