@@ -188,7 +188,12 @@ async function main() {
         }
         results.shards = await shardSpeedUp(small, Math.min(ROUNDS, 3), Number(env.BENCH_WORK_MS ?? 1));
       }
-      if (PARTS.has('cold')) results.coldStart = await coldStart(small, Math.max(ROUNDS, 7));
+      if (PARTS.has('cold'))
+        results.coldStart = await coldStart(
+          small,
+          Math.max(ROUNDS, 7),
+          env.BENCH_BASELINE_CLI ? path.resolve(env.BENCH_BASELINE_CLI) : undefined,
+        );
     } finally {
       await small.stop();
     }

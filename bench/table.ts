@@ -48,9 +48,17 @@ function table(rows: string[][]): string {
 
 const SERVER_NAMES: Record<string, string> = { fake: 'fake', nginx: 'nginx', apiserver: 'kube-apiserver' };
 
+const serverCpu = (run: ClientRun) => run.server.cpuMs + (run.server.etcdCpuMs ?? 0);
+
+/** Median server CPU, with etcd's share when the server has one. */
+function serverCpuCell(runs: readonly ClientRun[]): string {
+  const all = Math.round(stats(runs.map(serverCpu)).median);
+  if (runs[0]?.server.etcdCpuMs === undefined) return `${all} ms`;
+  return `${all} ms (etcd ${Math.round(stats(runs.map((run) => run.server.etcdCpuMs ?? 0)).median)})`;
+}
+
 export function printTable(r: Results): void {
   const out: string[] = [];
-  const serverCpu = (run: ClientRun) => run.server.cpuMs + (run.server.etcdCpuMs ?? 0);
   const listRows: string[][] = [
     [
       'server (objects)',
@@ -80,7 +88,7 @@ export function printTable(r: Results): void {
         ms(wall),
         ratio,
         `${Math.round(stats(runs.map((run) => run.cpuMs)).median)} ms`,
-        `${Math.round(stats(runs.map(serverCpu)).median)} ms`,
+        serverCpuCell(runs),
         String(runs[0]?.server.listRequests ?? ''),
         received === undefined ? '' : mib(received),
       ]);
@@ -201,6 +209,15 @@ export function printTable(r: Results): void {
       table([
         ['client', 'wall, median (min–max)', 'ratio'],
         ['kubepoll run', ms(c.kubepollMs), `${(c.kubepollMs.median / c.bareScriptMs.median).toFixed(2)}× bare script`],
+        ...(c.baselineMs
+          ? [
+              [
+                `kubepoll run, ${c.baselineCli}`,
+                ms(c.baselineMs),
+                `${(c.baselineMs.median / c.bareScriptMs.median).toFixed(2)}× bare script`,
+              ],
+            ]
+          : []),
         ['bare Node script', ms(c.bareScriptMs), 'baseline'],
       ]),
     );
