@@ -23,14 +23,17 @@
  *   the pages unparsed. Each reports its CPU time (and peak RSS and wire bytes,
  *   for the Node ones); the server's CPU, list requests and bytes are measured
  *   at the server. kubepoll must make exactly ⌈N/500⌉ requests, or the bench fails.
+ * - `profile`: `node --cpu-prof` of the kubepoll run and of the bare loop
+ *   against nginx (the fake without it), self time in buckets (bench/profile.ts).
  * - `memory`: peak RSS of the kubepoll list at BENCH_N_SMALL (10,000) and at BENCH_N.
  * - `shards`: a job with 1 ms of asynchronous work per object (BENCH_WORK_MS)
  *   over BENCH_SHARD_N widgets (default 10,000), as 1, 2 and 4 concurrent
  *   `kubepoll run` processes with JOB_COMPLETION_INDEX and KUBEPOLL_SHARDS.
  * - `cold`: cold start of a job doing one get, against a bare script.
  *
- * BENCH_ROUNDS (default 5) rounds of each; cold start at least 7. Raw figures go
- * to bench/results.json, the table to stdout, progress to stderr.
+ * BENCH_ROUNDS (default 5) rounds of each; profiles and shards 3, cold start at
+ * least 7. Raw figures go to bench/results.json, the tables (Markdown) to stdout,
+ * progress to stderr. bench/README.md has the details and the setup (nginx).
  *
  * Examples:
  *   npm run bench
@@ -40,9 +43,11 @@
  * BENCH_BASELINE_CLI=/path/to/dist/cli.js adds another build of kubepoll to the
  * lists (e.g. a worktree of the commit before a change), to measure the change.
  */
+import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import {
   bareIdentity,
   bareLoop,
@@ -212,7 +217,12 @@ async function main() {
 
   results.durationS = Math.round((Date.now() - started) / 1000);
   if (results.load) results.load.end = loadavg();
-  await writeFile(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const resultsFile = path.join(ROOT, 'bench', 'results.json');
+  await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  // In the repository's format, so `npm test`'s Biome check passes with fresh figures committed.
+  await promisify(execFile)(path.join(ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', resultsFile]).catch(() =>
+    log('could not format bench/results.json with Biome: run `npx biome format --write bench/results.json`'),
+  );
   printTable(results);
 }
 
