@@ -2,7 +2,7 @@
  * The clients the bench compares, each run as its own process from start to
  * exit, and what one run of each measured.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { clientReport, expectOk, lastJsonLine, ROOT, type Timed, timed, timedNode, timedWithCpu } from './measure.ts';
@@ -167,6 +167,12 @@ export const kubectl: Client = {
     );
   },
 };
+
+/** Removes kubectl's HOME (its discovery cache) once the bench is done. */
+export async function removeKubectlHome(): Promise<void> {
+  if (kubectlHome !== undefined) await rm(kubectlHome, { recursive: true, force: true });
+  kubectlHome = undefined;
+}
 
 /** Whether kubectl is on the PATH (and answers). */
 export async function kubectlVersion(): Promise<string | undefined> {

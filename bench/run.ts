@@ -61,6 +61,7 @@ import {
   kubepollMetadata,
   PAGE_SIZE,
   rawFloor,
+  removeKubectlHome,
 } from './clients.ts';
 import { coldStart } from './cold-start.ts';
 import { log, ROOT } from './measure.ts';
@@ -226,4 +227,8 @@ async function main() {
   printTable(results);
 }
 
-await main();
+try {
+  await main();
+} finally {
+  await removeKubectlHome();
+}
