@@ -330,3 +330,44 @@ describe('malformed lists are errors that name the request', () => {
     expect(names).toEqual(['a']);
   });
 });
+
+describe('the list iterator', () => {
+  it('reads ahead even for a job that never awaits between items', async () => {
+    const items = certificateItems(9);
+    const { seen } = servePages(items);
+    const c = nockClient();
+    const requestsWhenYielded: number[] = [];
+    for await (const _ of c.client.list(certificates, { allNamespaces: true, limit: 3 })) requestsWhenYielded.push(seen.length);
+    // The second page had been asked for before the job got the first page's first item.
+    expect(requestsWhenYielded[0]).toBe(2);
+    expect(seen).toHaveLength(3);
+  });
+
+  it('behaves as an async generator: next() calls in order, return() ends it and stops paging, then done', async () => {
+    const items = certificateItems(9);
+    const { seen } = servePages(items);
+    const c = nockClient();
+    const it = c.client.list(certificates, { allNamespaces: true, limit: 3 })[Symbol.asyncIterator]();
+    const [a, b] = await Promise.all([it.next(), it.next()]);
+    expect([a.value?.metadata?.name, b.value?.metadata?.name]).toEqual(['cert-00000', 'cert-00001']);
+    expect(await it.return?.(undefined)).toEqual({ value: undefined, done: true });
+    expect(await it.next()).toEqual({ value: undefined, done: true });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seen.length).toBeLessThanOrEqual(2); // no page after return(), at most the one read ahead
+  });
+
+  it('an error ends it: the next call after a failure is done', async () => {
+    nock(SERVER)
+      .get(LIST)
+      .query(true)
+      .reply(403, status(403, 'Forbidden', 'no'));
+    const it = nockClient().client.list(certificates, { allNamespaces: true })[Symbol.asyncIterator]();
+    await expect(it.next()).rejects.toMatchObject({ status: 403 });
+    expect(await it.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('a bad option is thrown when iteration starts, as from an async generator', async () => {
+    const iterable = nockClient().client.list(certificates, { limit: -1 });
+    await expect(iterable[Symbol.asyncIterator]().next()).rejects.toThrow(/list limit must be a whole number/);
+  });
+});
