@@ -17,7 +17,7 @@ import { type CliIo, closest, UsageError } from './cli-io.js';
 import { InterruptedError, JobExitError, KubepollError, toError } from './errors.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { SecretSet } from './redact.js';
-import { currentRun } from './run-scope.js';
+import { currentRun, handledOutsideRuns } from './run-scope.js';
 import { VERSION } from './version.js';
 
 const USAGE = `kubepoll ${VERSION}: scheduled polling jobs for Kubernetes
@@ -80,6 +80,7 @@ function installProcessHandlers(interrupt: AbortController): void {
       run.fail(error);
       return;
     }
+    if (handledOutsideRuns(error)) return;
     process.stderr.write(`kubepoll: internal error: ${secrets.scrub(error.stack ?? error.message)}\n`);
     realExit(ExitCode.JobFailed);
   };

@@ -6,10 +6,11 @@ import type { ClusterConfig } from './cluster-config.js';
 import { RUN_OPTIONS, RUN_USAGE, runSettings } from './command-run.js';
 import { InterruptedError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
-import { DEFAULT_JOBS_DIR, loadJobs } from './job-loader.js';
+import { assertSetsDeclared, DEFAULT_JOBS_DIR, loadJobs } from './job-loader.js';
 import { DEFAULT_LEASE_NAME, LEASE_DURATION_MS, LeaderElector, RENEW_DEADLINE_MS, RETRY_PERIOD_MS } from './leader-election.js';
 import { createLeaseClient } from './lease-client.js';
 import { runJob } from './run.js';
+import { onErrorOutsideRuns } from './run-scope.js';
 import { Scheduler } from './scheduler.js';
 
 const USAGE = `Usage: kubepoll schedule [job...] [options]
@@ -62,7 +63,9 @@ export async function scheduleCommand(args: string[], io: CliIo): Promise<number
     renewDeadlineMs: (parseWhole(values['renew-deadline'], '--renew-deadline', 1, 'seconds') ?? RENEW_DEADLINE_MS / 1000) * 1000,
     retryPeriodMs: (parseWhole(values['retry-period'], '--retry-period', 1, 'seconds') ?? RETRY_PERIOD_MS / 1000) * 1000,
   };
-  const all = await loadJobs(positionals, values.jobs ?? DEFAULT_JOBS_DIR, { set: parseSets(values.set), env: io.env });
+  const set = parseSets(values.set);
+  const all = await loadJobs(positionals, values.jobs ?? DEFAULT_JOBS_DIR, { set, env: io.env });
+  assertSetsDeclared(set, all);
   const unscheduled = all.filter((j) => j.schedule === undefined);
   if (positionals.length > 0 && unscheduled.length > 0) {
     throw new UsageError(`job "${unscheduled[0]?.name}" has no schedule; run it once with kubepoll run`);
@@ -132,6 +135,14 @@ export async function scheduleCommand(args: string[], io: CliIo): Promise<number
     }
     logger.info({ port: (server.address() as { port: number }).port }, 'health and metrics server listening');
   }
+  // A job module's own timers run outside any run: what they throw is logged, and the other jobs go on.
+  onErrorOutsideRuns((error) => {
+    logger.error(
+      { err: error },
+      'an error outside any run (a timer or promise a job module started at load?); the scheduler goes on',
+    );
+    return true;
+  });
   elector?.start();
   scheduler.start();
 

@@ -26,3 +26,19 @@ export function currentRun(): RunHandle | undefined {
 export function withinRun<T>(handle: RunHandle, fn: () => T): T {
   return scope.run(handle, fn);
 }
+
+let outsideRuns: ((error: Error) => boolean) | undefined;
+
+/**
+ * `kubepoll schedule`: an error thrown outside any run (a timer a job module
+ * set at its top level) is given to `handler`, which logs it; returning true
+ * keeps the process going. Without a handler such an error ends the process.
+ */
+export function onErrorOutsideRuns(handler: ((error: Error) => boolean) | undefined): void {
+  outsideRuns = handler;
+}
+
+/** Whether an error outside any run was handled (and the process should go on). */
+export function handledOutsideRuns(error: Error): boolean {
+  return outsideRuns?.(error) ?? false;
+}

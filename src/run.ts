@@ -7,7 +7,7 @@ import { DeadlineError, toError } from './errors.js';
 import { exitCodeFor, type Outcome, outcomeFor } from './exit-codes.js';
 import { forEach } from './for-each.js';
 import type { LoadedJob, RateLimit, RunContext, Shard } from './job.js';
-import { alwaysLogger, type Logger } from './log.js';
+import { alwaysLogger, type Logger, redactingChildren } from './log.js';
 import { DEFAULT_RATE_LIMIT, TokenBucket } from './rate-limit.js';
 import { createPipeline } from './request-pipeline.js';
 import { type RunHandle, withinRun } from './run-scope.js';
@@ -66,18 +66,30 @@ export async function runJob(job: LoadedJob, options: RunOptions): Promise<RunRe
   const clock = options.clock ?? systemClock;
   const started = clock.now();
   const runId = randomUUID();
-  const log = options.logger.child({ job: job.name, runId });
+  const log = redactingChildren(options.logger.child({ job: job.name, runId }));
   const controller = new AbortController();
+  let finished = false;
+  const handle: RunHandle = {
+    job: job.name,
+    runId,
+    fail: (error) => {
+      if (finished) log.error({ err: error }, "the job's code failed after its run had finished");
+      else if (!controller.signal.aborted) controller.abort(error);
+    },
+    get finished() {
+      return finished;
+    },
+  };
+  // Aborting runs the job's own abort listeners: inside the run's scope, so an exception one
+  // throws fails this run (as failed), never the process or the scheduler.
+  const abort = (reason: unknown) => withinRun(handle, () => controller.abort(reason));
   const timeoutSeconds = options.timeoutSeconds ?? job.timeoutSeconds;
   const deadline = timeoutSeconds === undefined ? undefined : started + timeoutSeconds * 1000;
   const timer =
     timeoutSeconds === undefined
       ? undefined
-      : setTimeout(
-          () => controller.abort(new DeadlineError(`run exceeded its deadline of ${timeoutSeconds}s`)),
-          timeoutSeconds * 1000,
-        );
-  const onInterrupt = () => controller.abort(options.signal?.reason);
+      : setTimeout(() => abort(new DeadlineError(`run exceeded its deadline of ${timeoutSeconds}s`)), timeoutSeconds * 1000);
+  const onInterrupt = () => abort(options.signal?.reason);
   if (options.signal?.aborted) onInterrupt();
   else options.signal?.addEventListener('abort', onInterrupt, { once: true });
 
@@ -131,28 +143,19 @@ export async function runJob(job: LoadedJob, options: RunOptions): Promise<RunRe
     runId,
   } as RunContext;
 
-  let finished = false;
-  const handle: RunHandle = {
-    job: job.name,
-    runId,
-    fail: (error) => {
-      if (finished) log.error({ err: error }, "the job's code failed after its run had finished");
-      else if (!controller.signal.aborted) controller.abort(error);
-    },
-    get finished() {
-      return finished;
-    },
-  };
-
   for (const warning of config.warnings) log.warn({ config: config.source }, warning);
   log.info({ namespace: ctx.namespace, dryRun, config: config.source, ...(shard.count > 1 ? { shard } : {}) }, 'run started');
   let result: unknown;
   let error: Error | undefined;
   try {
+    // A run interrupted before it began (SIGTERM, a lost leader lease) never calls the job.
+    controller.signal.throwIfAborted();
     result = await withinRun(handle, () =>
       Promise.race([Promise.resolve().then(() => job.run(ctx)), rejectOnAbort(controller.signal)]),
     );
     if (result !== undefined) assertJson(result);
+    // A job that caught the write budget's error (ctx.forEach with onError: 'collect') still stopped at it: exit 5.
+    if (writeBudget.refusal) throw writeBudget.refusal;
   } catch (thrown) {
     // A job that turns an abort into some other error still ends as timeout / interrupted.
     error = controller.signal.aborted ? toError(controller.signal.reason) : toError(thrown);

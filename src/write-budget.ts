@@ -14,8 +14,8 @@ export class WriteBudget {
   readonly #dryRun: boolean;
   /** Writes made (or, under dry run, that the real run would make). */
   used = 0;
-  /** A write was refused: the budget stopped this (real) run. */
-  #refused = false;
+  /** The error of the first write refused: the budget stopped this (real) run, even if the job caught it. */
+  refusal: SafetyLimitError | undefined;
 
   constructor(limit: number | undefined, dryRun: boolean) {
     this.limit = limit;
@@ -24,16 +24,17 @@ export class WriteBudget {
 
   /** Whether the budget stopped the run (or, under dry run, would stop the real one). */
   get exceeded(): boolean {
-    return this.#refused || (this.limit !== undefined && this.used > this.limit);
+    return this.refusal !== undefined || (this.limit !== undefined && this.used > this.limit);
   }
 
   take(request: RequestDescription): void {
     if (this.limit !== undefined && this.used >= this.limit && !this.#dryRun) {
-      this.#refused = true;
       const what = `${request.verb} ${request.resource}${request.name ? ` "${request.name}"` : ''}`;
-      throw new SafetyLimitError(
+      const error = new SafetyLimitError(
         `write budget of ${this.limit} writes per run reached (limits.writes); not sent: ${what}. Raise limits.writes if this many writes is expected`,
       );
+      this.refusal ??= error;
+      throw error;
     }
     this.used++;
   }

@@ -41,6 +41,28 @@ describe('the run finished line', () => {
   });
 });
 
+describe('a job that misbehaves on its way out', () => {
+  it('an abort listener that throws still ends the run as a timeout at its deadline (exit 4), with the run finished line', async () => {
+    cluster = await startTestCluster({ namespace: 'team-a' });
+    const result = await runCli(['run', 'abort-throws', '--jobs', JOBS], { env: cluster.inClusterEnv });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(4);
+    expect(lastLine(result)).toMatchObject({ msg: 'run finished', outcome: 'timeout' });
+  });
+
+  it("a job that catches the write budget's error (forEach collecting failures) still ends with exit 5", async () => {
+    cluster = await startTestCluster({ objects: fewConfigMaps(), namespace: 'team-a' });
+    const result = await runCli(['run', 'budget-collect', '--jobs', JOBS], { env: cluster.inClusterEnv });
+    expect(result.code).toBe(5);
+    expect(lastLine(result)).toMatchObject({
+      outcome: 'failed',
+      err: { type: 'SafetyLimitError' },
+      writeBudget: { exceeded: true },
+    });
+    expect(cluster.requests.filter((r) => r.method === 'DELETE')).toHaveLength(2);
+  });
+});
+
 describe('kubepoll schedule survives any one job', () => {
   it('a timer that throws, an unhandled rejection and process.exit each fail their own run; the steady job goes on', async () => {
     cluster = await startTestCluster({ objects: fewConfigMaps(), namespace: 'team-a' });
@@ -65,6 +87,10 @@ describe('kubepoll schedule survives any one job', () => {
     expect(failure('rejects')).toBe('nobody handles me');
     expect(finished('exits')[0]).toMatchObject({ outcome: 'failed', err: { type: 'JobExitError' } });
     expect(finished('steady').filter((l) => l.outcome === 'succeeded').length).toBeGreaterThanOrEqual(3);
+    // A module's own timer (outside any run) is logged; the scheduler goes on.
+    expect(result.lines.find((l) => String(l.msg).startsWith('an error outside any run'))).toMatchObject({
+      err: { message: 'thrown by a timer the module started at load' },
+    });
     expect(result.lines.at(-1)?.msg).toBe('scheduler stopped');
   });
 
@@ -153,6 +179,24 @@ describe('settings', () => {
       env: { ...cluster.inClusterEnv, TARGET_NAMESPACE: 'team-a' },
     });
     expect(lastLine(env).result).toEqual({ count: 5, min: 2, namespace: 'team-a' });
+  });
+
+  it('a --set for a setting the job does not declare is a typo: exit 2, naming what it declares', async () => {
+    cluster = await startTestCluster({ objects: fewConfigMaps(), namespace: 'team-a' });
+    const result = await runCli(
+      ['run', 'needs-setting', '--jobs', JOBS, '--set', 'TARGET_NAMESPACE=team-a', '--set', 'MIN_CONT=3'],
+      {
+        env: cluster.inClusterEnv,
+      },
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('kubepoll: --set MIN_CONT: the job does not declare that setting (MIN_COUNT, TARGET_NAMESPACE)\n');
+  });
+
+  it('a timeout longer than Node timers can hold is refused, not fired at once', async () => {
+    const result = await runCli(['run', 'plain-object', '--jobs', JOBS, '--timeout', '2200000']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('kubepoll: --timeout must be at most 2147483 seconds (about 24 days), got "2200000"\n');
   });
 
   it("kubepoll jobs lists each job's settings", async () => {
