@@ -19,7 +19,7 @@ import type {
   RetryOptions,
   Shard,
 } from './job.js';
-import { readListPage } from './list-page.js';
+import { jsonErrorMessage, readListPage } from './list-page.js';
 import { DEFAULT_PAGE_SIZE, listObjects } from './paging.js';
 import type { SecretSet } from './redact.js';
 import type { ApiCall, Pipeline } from './request-pipeline.js';
@@ -219,6 +219,8 @@ export function createApiClient(options: ClientOptions): ApiClient {
       contentType: PATCH_TYPES[type],
       query,
       write: true,
+      // A merge patch applied twice is the same object; a JSON patch may not be (`add` to `/items/-`).
+      ...(type === 'json' ? { idempotent: false } : {}),
     });
   }
 
@@ -293,6 +295,7 @@ export function createApiClient(options: ClientOptions): ApiClient {
       runId: options.runId,
       now: options.clock.now(),
     });
+    assertPathSegment(namespace, 'namespace');
     recorded.add(key);
     const query = dryRunQuery('record event on', EVENTS_REF, namespace, event.metadata?.name, {
       regarding: `${subject.kind}/${subject.metadata?.name}`,
@@ -342,7 +345,7 @@ function parseObject(body: Buffer, what: string, scrub: (text: string) => string
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch (error) {
-    throw new ProtocolError(`${what}: the server's answer is not valid JSON (${scrub((error as Error).message).slice(0, 200)})`, {
+    throw new ProtocolError(`${what}: the server's answer is not valid JSON (${scrub(jsonErrorMessage(error))})`, {
       cause: error,
     });
   }

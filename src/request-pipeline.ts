@@ -29,7 +29,12 @@ export interface ApiCall {
   accept?: string | undefined;
   /** A write (create, patch, apply, delete, event): counted against the run's write budget. */
   write?: boolean;
-  /** A POST that stores nothing (an access review): retried like a read. */
+  /**
+   * Whether sending it twice is the same as once. `true` for a POST that stores
+   * nothing (an access review): retried like a read. `false` for a write that
+   * is not (a JSON patch: `add` to `/items/-` twice appends twice): retried only
+   * when the server certainly did not act on it, as a create. Default: by method.
+   */
   idempotent?: boolean;
   /** Aborts this call only (a list's read-ahead when the job stops early). */
   signal?: AbortSignal | undefined;
@@ -127,7 +132,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         );
       },
       {
-        method: call.idempotent ? 'GET' : call.method,
+        method: call.idempotent === true ? 'GET' : call.idempotent === false ? 'POST' : call.method,
         retry: options.retry,
         signal,
         deadline: options.deadline,

@@ -326,3 +326,69 @@ describe('impersonation (kubepoll check --as)', () => {
     expect(scope.isDone()).toBe(true);
   });
 });
+
+describe('a JSON patch is not resent when its answer was lost', () => {
+  it('a reset after sending is not retried (an add to /items/- would append twice); a merge patch is', async () => {
+    const PATH = '/api/v1/namespaces/team-a/configmaps/c';
+    nock(SERVER)
+      .patch(PATH)
+      .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))
+      .patch(PATH)
+      .reply(200, ok);
+    const json = nockClient();
+    await expect(
+      json.client.patch(configMaps, 'c', [{ op: 'add', path: '/data/x', value: '1' }], { type: 'json' }),
+    ).rejects.toMatchObject({ errno: 'ECONNRESET' });
+    expect(json.transport.requests).toBe(1);
+    nock.cleanAll();
+    nock(SERVER)
+      .patch(PATH)
+      .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))
+      .patch(PATH)
+      .reply(200, ok);
+    const merge = nockClient();
+    await expect(merge.client.patch(configMaps, 'c', { data: { x: '1' } })).resolves.toMatchObject(ok);
+    expect(merge.transport.requests).toBe(2);
+  });
+
+  it('a JSON patch is still retried on 429 and 503, where the server did not act', async () => {
+    const PATH = '/api/v1/namespaces/team-a/configmaps/c';
+    nock(SERVER).patch(PATH).reply(503, 'busy').patch(PATH).reply(200, ok);
+    const c = nockClient();
+    await expect(c.client.patch(configMaps, 'c', [{ op: 'remove', path: '/data/x' }], { type: 'json' })).resolves.toMatchObject(
+      ok,
+    );
+    expect(c.transport.requests).toBe(2);
+  });
+});
+
+describe('a hostile Status body', () => {
+  it('causes that are not objects and a 5 MB message give a short, clean error', async () => {
+    nock(SERVER)
+      .patch(OBJECT)
+      .reply(409, {
+        kind: 'Status',
+        status: 'Failure',
+        reason: 'Conflict',
+        code: 409,
+        message: 'x'.repeat(5_000_000),
+        details: { causes: [null, 7] },
+      });
+    const error = (await nockClient()
+      .client.patch(configMaps, 'c', {})
+      .catch((e: unknown) => e)) as ApiError;
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error.message.length).toBeLessThan(1200);
+    expect(error.conflicts).toEqual([]);
+  });
+
+  it("a list item that echoes part of the token: JSON.parse's quoted snippet is not in the error", async () => {
+    nock(SERVER)
+      .get('/apis/cert-manager.io/v1/certificates')
+      .query(true)
+      .reply(200, `{"items":[${TOKEN.slice(3)}]}`);
+    const error = await collect(nockClient().client.list(certificates, { allNamespaces: true })).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/items\[0\] is not valid JSON \(Unexpected token 'r'\)$/);
+    expect((error as Error).message).not.toContain(TOKEN.slice(3, 10));
+  });
+});
