@@ -81,6 +81,8 @@ export class LeaderElector {
   #observedAt = 0;
   #lease: KubeObject | undefined;
   #loop: Promise<void> | undefined;
+  /** When this candidate last wrote the Lease as its holder (our clock). */
+  #lastRenew = Number.NEGATIVE_INFINITY;
 
   constructor(options: LeaderElectorOptions) {
     this.#o = options;
@@ -94,8 +96,14 @@ export class LeaderElector {
     }
   }
 
+  /**
+   * True while this candidate holds the Lease *and* renewed it within the renew
+   * deadline: a process that was stalled (SIGSTOP, a blocked event loop) is not
+   * the leader when it wakes, even before its loop notices, since another may
+   * have taken over in the meantime.
+   */
   get leading(): boolean {
-    return this.#leading;
+    return this.#leading && this.#o.clock.now() - this.#lastRenew < this.#t.renewDeadlineMs;
   }
 
   start(): void {
@@ -117,14 +125,15 @@ export class LeaderElector {
   async #run(): Promise<void> {
     const { clock } = this.#o;
     const signal = this.#stop.signal;
-    let lastRenew = 0;
     while (!signal.aborted) {
+      const attemptStarted = clock.now();
       const ok = await this.#tryAcquireOrRenew();
       const now = clock.now();
       if (ok) {
-        lastRenew = now;
+        // A renewal counts from when it was sent: an answer that took long is older than it looks.
+        this.#lastRenew = attemptStarted;
         if (!this.#leading) this.#setLeading(true);
-      } else if (this.#leading && now - lastRenew >= this.#t.renewDeadlineMs) {
+      } else if (this.#leading && now - this.#lastRenew >= this.#t.renewDeadlineMs) {
         this.#o.log.error(
           { lease: this.#o.leaseName, renewDeadlineMs: this.#t.renewDeadlineMs },
           'could not renew the leader lease within the renew deadline; no longer leading',

@@ -191,3 +191,15 @@ describe('leader election (client-go timings: lease 15 s, renew deadline 10 s, r
     await b.elector.stop();
   });
 });
+
+describe('a stalled leader', () => {
+  it('is not the leader when it wakes from a stall longer than the renew deadline, before its loop has run again', async () => {
+    const { clock, a, b } = await twoCandidates();
+    await clock.advance(2_000);
+    expect(a.elector.leading).toBe(true);
+    clock.t += 20_000; // SIGSTOP for 20 s: time passes, none of a's timers ran
+    expect(a.elector.leading).toBe(false);
+    await a.elector.stop(false);
+    await b.elector.stop();
+  });
+});
