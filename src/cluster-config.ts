@@ -196,6 +196,11 @@ async function fromKubeconfig(files: string[], origin: string, flags: ConfigFlag
   const first = await apply();
   const tls: TlsOptions = { rejectUnauthorized: first.rejectUnauthorized ?? true };
   const warnings: string[] = [];
+  if (cluster.server.startsWith('http://')) {
+    warnings.push(
+      `kubeconfig ${shown}, cluster "${cluster.name}": the server is plain http://, so the credentials travel unencrypted`,
+    );
+  }
   if (!tls.rejectUnauthorized) {
     warnings.push(
       `kubeconfig ${shown}, cluster "${cluster.name}": insecure-skip-tls-verify is set, so the server is not verified and the credentials go to whoever answers`,

@@ -12,7 +12,7 @@ import {
 } from './cli-io.js';
 import { ExitCode } from './exit-codes.js';
 import type { RateLimit } from './job.js';
-import { DEFAULT_JOBS_DIR, loadJob } from './job-loader.js';
+import { assertSetsDeclared, DEFAULT_JOBS_DIR, loadJob } from './job-loader.js';
 import { createLogger, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from './log.js';
 import { DEFAULT_RATE_LIMIT } from './rate-limit.js';
 import { type RunOptions, runJob } from './run.js';
@@ -64,10 +64,9 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('run takes exactly one job name or path, e.g. "kubepoll run my-job"');
   const timeoutSeconds = parseSeconds(values.timeout, '--timeout');
   const settings = runSettings(values, io);
-  const job = await loadJob(positionals[0] as string, values.jobs ?? DEFAULT_JOBS_DIR, {
-    set: parseSets(values.set),
-    env: io.env,
-  });
+  const set = parseSets(values.set);
+  const job = await loadJob(positionals[0] as string, values.jobs ?? DEFAULT_JOBS_DIR, { set, env: io.env });
+  assertSetsDeclared(set, [job]);
   const config = await clusterConfig(values, io);
   const report = await runJob(job, { ...settings.runOptions, config, timeoutSeconds, signal: io.interrupt });
   if (settings.pushgateway) {
@@ -113,8 +112,18 @@ export function runSettings(
   const burst = parseWhole(values.burst, '--burst', 1);
   if (burst !== undefined) rateLimit.burst = burst;
   const pushgateway = values.pushgateway ?? (io.env.KUBEPOLL_PUSHGATEWAY || undefined);
-  if (pushgateway !== undefined && !/^https?:\/\/[^\s/]+/.test(pushgateway)) {
-    throw new UsageError(`--pushgateway must be an http(s) URL such as http://pushgateway:9091, got "${pushgateway}"`);
+  if (pushgateway !== undefined) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(pushgateway);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol)) {
+      throw new UsageError('--pushgateway must be an http(s) URL such as http://pushgateway:9091');
+    }
+    // A password in the URL is a credential like the token: never in a log line.
+    if (parsed.password) io.secrets.add(decodeURIComponent(parsed.password));
   }
   return {
     logger,

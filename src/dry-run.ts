@@ -1,5 +1,11 @@
 import { REDACTED } from './redact.js';
 
+/** kubectl's annotation that holds the whole object as last applied: for a Secret, its data too. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+/** JSON patch paths that write a Secret's values: its data, the whole object, or the last-applied annotation. */
+const SECRET_PATCH_PATH =
+  /^(\/?$|\/(data|stringData)(\/|$)|\/metadata(\/annotations(\/kubectl\.kubernetes\.io~1last-applied-configuration)?)?$)/;
+
 /** One field a write would change: `spec.replicas: 1 → 3`. */
 export interface FieldChange {
   path: string;
@@ -47,7 +53,8 @@ export function printable(value: unknown, isSecret: boolean): unknown {
   if (Array.isArray(value)) {
     // A JSON patch: hide the value of every operation on data or stringData.
     return value.map((op: unknown) =>
-      isPlainObject(op) && typeof op.path === 'string' && /^\/(data|stringData)(\/|$)/.test(op.path) && 'value' in op
+      // A path of '' or '/' replaces the whole Secret; the last-applied annotation holds its data too.
+      isPlainObject(op) && typeof op.path === 'string' && SECRET_PATCH_PATH.test(op.path) && 'value' in op
         ? { ...op, value: REDACTED }
         : op,
     );
@@ -58,6 +65,10 @@ export function printable(value: unknown, isSecret: boolean): unknown {
     const field = out[key];
     if (isPlainObject(field)) out[key] = Object.fromEntries(Object.keys(field).map((k) => [k, REDACTED]));
   }
+  const metadata = out.metadata;
+  if (isPlainObject(metadata) && isPlainObject(metadata.annotations) && LAST_APPLIED in metadata.annotations) {
+    out.metadata = { ...metadata, annotations: { ...metadata.annotations, [LAST_APPLIED]: REDACTED } };
+  }
   return out;
 }
 
@@ -65,7 +76,7 @@ export function printable(value: unknown, isSecret: boolean): unknown {
 export function printableChanges(changes: FieldChange[], isSecret: boolean): FieldChange[] {
   if (!isSecret) return changes;
   return changes.map((c) =>
-    /^(data|stringData)(\.|$)/.test(c.path)
+    /^(data|stringData)(\.|$)/.test(c.path) || c.path === `metadata.annotations.${LAST_APPLIED}`
       ? { path: c.path, ...('from' in c ? { from: REDACTED } : {}), ...('to' in c ? { to: REDACTED } : {}) }
       : c,
   );

@@ -269,7 +269,7 @@ export function readListPage(body: Buffer, request: RequestDescription, scrub: (
     metadata = scanned.metadata;
     count = ranges.length / 2;
     itemAt = batchReader(body, ranges, (index, error) =>
-      invalid(`items[${index}] is not valid JSON (${(error as Error).message})`),
+      invalid(`items[${index}] is not valid JSON (${jsonErrorMessage(error)})`),
     );
   } else {
     // Not the shape the scanner reads: parse it whole, to say what is wrong (or read it, if the scanner was too strict).
@@ -277,7 +277,7 @@ export function readListPage(body: Buffer, request: RequestDescription, scrub: (
     try {
       list = JSON.parse(body.toString('utf8'));
     } catch (error) {
-      throw invalid(`not JSON (${(error as Error).message})`);
+      throw invalid(`not JSON (${jsonErrorMessage(error)})`);
     }
     if (typeof list !== 'object' || list === null || Array.isArray(list)) throw invalid('not a JSON object');
     // `null` is how Go writes an empty slice: an empty page, not a malformed one.
@@ -360,6 +360,17 @@ function batchReader(
     batch[0] = TAKEN;
     return item;
   };
+}
+
+/**
+ * `JSON.parse`'s message without the text it quotes (`Unexpected token 'x', "...abc..." is not valid JSON`):
+ * that text is the server's, and a fragment of a token there would escape the scrubbing of whole tokens.
+ */
+export function jsonErrorMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const head = message.split(/, |"/)[0]?.trim() ?? '';
+  const position = /at position \d+/.exec(message)?.[0];
+  return position && !head.includes(position) ? `${head} ${position}` : head;
 }
 
 function describe(value: unknown): string {

@@ -44,6 +44,19 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 /**
+ * `logger` whose children redact their bindings as log lines are redacted
+ * (`ctx.log.child({ headers })` must not print an Authorization header); pino
+ * hands bindings to no formatter a child could use, so `child` is wrapped.
+ */
+export function redactingChildren(logger: Logger): Logger {
+  const child = logger.child.bind(logger);
+  const wrapped = (bindings: Record<string, unknown>, options?: Parameters<Logger['child']>[1]) =>
+    redactingChildren(child(redactFields(bindings) as Record<string, unknown>, options) as unknown as Logger);
+  logger.child = wrapped as unknown as Logger['child'];
+  return logger;
+}
+
+/**
  * A logger that writes whatever the level: the `run finished` line is the run's
  * result, not chatter, so `--log-level error` (or `silent`) still shows it.
  */

@@ -2,6 +2,21 @@ import { Gauge, Pushgateway, Registry } from 'prom-client';
 import type { Logger } from './log.js';
 import type { RunReport } from './run.js';
 
+/** The whole push, answer included, must be done within this. */
+export const PUSH_TIMEOUT_MS = 10_000;
+
+/** The URL with any user and password taken out, for log lines. */
+export function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return '(an invalid URL)';
+  }
+}
+
 /**
  * Pushes one run's metrics to a Prometheus Pushgateway: a CronJob pod exits
  * before Prometheus could scrape it. Grouped by `job` (the kubepoll job's
@@ -32,11 +47,19 @@ export async function pushRunMetrics(url: string, report: RunReport, log: Logger
   if (report.outcome === 'succeeded') {
     gauge('kubepoll_last_success_timestamp_seconds', 'Unix time of the last successful run.', seconds);
   }
-  const gateway = new Pushgateway(url.replace(/\/+$/, ''), { timeout: 10_000 }, registry);
+  const gateway = new Pushgateway(url.replace(/\/+$/, ''), { timeout: PUSH_TIMEOUT_MS }, registry);
+  const shown = withoutCredentials(url);
+  let timer: NodeJS.Timeout | undefined;
+  // prom-client's timeout is an idle timeout: a gateway that trickles its answer could hold the run's exit forever.
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${PUSH_TIMEOUT_MS / 1000}s`)), PUSH_TIMEOUT_MS);
+  });
   try {
-    await gateway.pushAdd({ jobName: report.job });
-    log.debug({ pushgateway: url }, 'run metrics pushed');
+    await Promise.race([gateway.pushAdd({ jobName: report.job }), deadline]);
+    log.debug({ pushgateway: shown }, 'run metrics pushed');
   } catch (error) {
-    log.warn({ pushgateway: url, err: error }, 'could not push the run metrics to the Pushgateway');
+    log.warn({ pushgateway: shown, err: error }, 'could not push the run metrics to the Pushgateway');
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -22,6 +22,11 @@ export class SecretSet {
     const credential = value.replace(/^(Bearer|Basic)\s+/i, '');
     // Short values would scrub innocent text; a real token is far longer.
     if (credential.length >= 8) this.#values.add(credential);
+    // Basic auth: the password a server might echo is the decoded one.
+    if (/^Basic\s+/i.test(value)) {
+      const password = Buffer.from(credential, 'base64').toString('utf8').split(':').slice(1).join(':');
+      if (password.length >= 8) this.#values.add(password);
+    }
   }
 
   get size(): number {
@@ -48,9 +53,34 @@ const SENSITIVE_KEYS = new Set([
   'idtoken',
   'refreshtoken',
   'password',
+  'passwd',
+  'passphrase',
+  'secret',
+  'clientsecret',
+  'apikey',
+  'privatekey',
+  'credentials',
   'clientkeydata',
   'clientkey',
 ]);
+
+/** A Kubernetes Secret: its `data` and `stringData` values are credentials whatever their keys are called. */
+function isSecretObject(value: object): boolean {
+  const v = value as { kind?: unknown; apiVersion?: unknown };
+  return v.kind === 'Secret' && (v.apiVersion === undefined || v.apiVersion === 'v1');
+}
+
+/** What a credential field shows: `[redacted]`, or for a Secret's data its keys with each value redacted. */
+function redactedValue(holder: object, key: string, item: unknown): unknown {
+  if (isSensitiveKey(key) || typeof item !== 'object' || item === null || !isSecretObject(holder)) return REDACTED;
+  return Object.fromEntries(Object.keys(item).map((k) => [k, REDACTED]));
+}
+
+/** Whether the field `key` of `holder` holds a credential (by its name, or as a Secret's data). */
+function isCredentialField(holder: object, key: string, item: unknown): boolean {
+  if (item === undefined || item === null) return false;
+  return isSensitiveKey(key) || ((key === 'data' || key === 'stringData') && isSecretObject(holder));
+}
 
 /** True when a field of this name holds a credential. */
 export function isSensitiveKey(key: string): boolean {
@@ -83,7 +113,7 @@ function redactCopy(value: unknown, depth: number, copies: Map<object, unknown>)
   const out: Record<string, unknown> = Array.isArray(value) ? ([] as unknown as Record<string, unknown>) : {};
   copies.set(value, out);
   for (const [key, item] of Object.entries(value)) {
-    out[key] = isSensitiveKey(key) && item !== undefined && item !== null ? REDACTED : redactCopy(item, depth + 1, copies);
+    out[key] = isCredentialField(value, key, item) ? redactedValue(value, key, item) : redactCopy(item, depth + 1, copies);
   }
   return out;
 }
@@ -94,7 +124,7 @@ function needsRedaction(value: unknown, depth: number, seen: WeakSet<object>): b
   if (depth >= MAX_REDACT_DEPTH) return true;
   seen.add(value);
   for (const [key, item] of Object.entries(value)) {
-    if (isSensitiveKey(key) && item !== undefined && item !== null) return true;
+    if (isCredentialField(value, key, item)) return true;
     if (needsRedaction(item, depth + 1, seen)) return true;
   }
   return false;

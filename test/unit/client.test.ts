@@ -366,3 +366,30 @@ describe('shards', () => {
     expect(await collect(c.client.list(certificates, { allNamespaces: true }))).toHaveLength(10);
   });
 });
+
+describe('second look', () => {
+  it('ctx.record refuses an object whose namespace is not a path segment, before sending', async () => {
+    const c = nockClient();
+    await expect(
+      c.client.record(
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: '..' } },
+        { type: 'Normal', reason: 'Seen', note: 'n' },
+      ),
+    ).rejects.toThrow('namespace may not be ".."');
+    expect(c.transport.requests).toBe(0);
+  });
+
+  it('a dry-run JSON patch that replaces a whole Secret, or its last-applied annotation, prints no value', async () => {
+    const SECRET = 'whole-object-secret-value';
+    nock(SERVER).patch('/api/v1/namespaces/team-a/secrets/s').query(true).times(2).reply(200, {});
+    const c = nockClient({ dryRun: true });
+    await c.client.patch(secrets, 's', [{ op: 'replace', path: '', value: { data: { p: SECRET } } }], { type: 'json' });
+    await c.client.patch(
+      secrets,
+      's',
+      [{ op: 'add', path: '/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration', value: SECRET }],
+      { type: 'json' },
+    );
+    expect(c.logs.text()).not.toContain(SECRET);
+  });
+});

@@ -189,3 +189,14 @@ describe('TLS settings fail closed', () => {
     expect(config.secrets.scrub('echo a-long-kubeconfig-token')).toBe('echo [redacted]');
   });
 });
+
+describe('plain http', () => {
+  it('a kubeconfig server on http:// is a warning: the credentials travel unencrypted', async () => {
+    const file = path.join(dir, 'config');
+    await writeFile(file, kubeconfig([{ name: 'lab', server: 'http://127.0.0.1:8080' }], 'lab'));
+    const config = await resolveClusterConfig({ kubeconfig: file }, { env: {}, homeDir: homeDir() });
+    expect(config.warnings).toContain(
+      `kubeconfig ${file}, cluster "lab": the server is plain http://, so the credentials travel unencrypted`,
+    );
+  });
+});

@@ -78,3 +78,24 @@ describe('logs', () => {
     expect(JSON.parse(written[1] as string)).toMatchObject({ echoed: 'x [redacted] y' });
   });
 });
+
+describe('what a job logs, redacted (second look)', () => {
+  it("a Secret's data, credential-named fields, and child logger bindings never reach the line", async () => {
+    const { captureLogs } = await import('../support/log-capture.js');
+    const { redactingChildren } = await import('../../src/log.js');
+    const logs = captureLogs();
+    const log = redactingChildren(logs.logger);
+    log.info(
+      { object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { 'tls.key': 'S0VZLURBVEE=' } } },
+      'read',
+    );
+    log.info({ apiKey: 'ak-1234', client_secret: 'cs-5678', privateKey: 'pk-9', passwd: 'pw-0' }, 'fields');
+    log.child({ headers: { authorization: 'Bearer child-binding-token' } }).info('from a child');
+    log.child({ a: 1 }).child({ password: 'grandchild-pass' }).info('from a grandchild');
+    const text = logs.text();
+    for (const secret of ['S0VZLURBVEE=', 'ak-1234', 'cs-5678', 'pk-9', 'pw-0', 'child-binding-token', 'grandchild-pass']) {
+      expect(text).not.toContain(secret);
+    }
+    expect(text).toContain('tls.key'); // the key stays, so the line still says what it was
+  });
+});

@@ -12,7 +12,8 @@ describe('SecretSet', () => {
     const secrets = new SecretSet();
     secrets.add('Bearer eyJhbGciOiJSUzI1NiJ9.payload');
     secrets.add('basic dXNlcjpwYXNzd29yZA==');
-    expect(secrets.size).toBe(2);
+    // The bearer token, the basic credential, and its decoded password ("password").
+    expect(secrets.size).toBe(3);
     // "Bearer" itself is not a secret: the prefix stays, the credential goes.
     expect(secrets.scrub('Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.payload')).toBe('Authorization: Bearer [redacted]');
     expect(secrets.scrub('got dXNlcjpwYXNzd29yZA== back')).toBe('got [redacted] back');
@@ -157,5 +158,19 @@ describe('redactFields', () => {
     let shallow: Record<string, unknown> = { leaf: 1 };
     for (let i = 0; i < MAX_REDACT_DEPTH - 1; i++) shallow = { next: shallow };
     expect(redactFields(shallow)).toBe(shallow);
+  });
+});
+
+describe('second look', () => {
+  it('Basic auth: the decoded password is scrubbed too, not only the base64 form', async () => {
+    const { SecretSet } = await import('../../src/redact.js');
+    const secrets = new SecretSet();
+    secrets.add(`Basic ${Buffer.from('admin:correct-horse-battery').toString('base64')}`);
+    expect(secrets.scrub('server says correct-horse-battery')).toBe('server says [redacted]');
+  });
+
+  it('table cells never carry a terminal escape sequence from a server', async () => {
+    const { formatColumns } = await import('../../src/table.js');
+    expect(formatColumns([['api', 'v1.37 \x1b]0;owned\x07\x1b[2J']])).toBe('api  v1.37 ?]0;owned??[2J\n');
   });
 });
