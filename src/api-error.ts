@@ -140,7 +140,9 @@ export function apiErrorFromResponse(
   const scrub = (text: string) => (secrets ? secrets.scrub(text) : text);
   const body = parseStatus(response.bodyText);
   const plain = scrub(response.bodyText.trim().split('\n')[0] ?? '').slice(0, 300);
-  const serverMessage = body?.message === undefined ? plain || REASON_BY_STATUS[status] || 'no message' : scrub(body.message);
+  // Capped, as the plain-text line is: a hostile server's 5 MB message is not an error message.
+  const serverMessage =
+    body?.message === undefined ? plain || REASON_BY_STATUS[status] || 'no message' : scrub(body.message).slice(0, 1000);
   const reason = (body?.reason && scrub(body.reason)) || REASON_BY_STATUS[status] || `HTTP${status}`;
   const noHandler = status === 404 && body === undefined && response.bodyText.trim() === NO_HANDLER_BODY;
   const unknownResource =
@@ -167,7 +169,7 @@ export function apiErrorFromResponse(
 function applyConflicts(body: StatusBody | undefined): ApplyConflict[] {
   const out: ApplyConflict[] = [];
   for (const cause of body?.details?.causes ?? []) {
-    if (cause.reason !== 'FieldManagerConflict') continue;
+    if (typeof cause !== 'object' || cause === null || cause.reason !== 'FieldManagerConflict') continue;
     const manager = /conflict with "([^"]*)"/.exec(cause.message ?? '')?.[1] ?? '';
     out.push({ manager, field: cause.field ?? '' });
   }

@@ -94,8 +94,15 @@ export function parseWhole(value: string | undefined, flag: string, min: number,
   if (!/^\d+$/.test(value) || Number(value) < min) {
     throw new UsageError(`${flag} must be a whole number${unit ? ` of ${unit}` : ''} >= ${min}, got "${value}"`);
   }
+  // Node's timers hold at most 2^31-1 ms: a longer timeout would fire at once.
+  if (unit === 'seconds' && Number(value) > MAX_TIMER_SECONDS) {
+    throw new UsageError(`${flag} must be at most ${MAX_TIMER_SECONDS} seconds (about 24 days), got "${value}"`);
+  }
   return Number(value);
 }
+
+/** The longest timeout Node's timers can hold, in whole seconds. */
+export const MAX_TIMER_SECONDS = Math.floor(2_147_483_647 / 1000);
 
 /** Checks `--output`. */
 export function parseOutput(value: string | undefined): 'table' | 'json' {

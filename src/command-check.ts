@@ -17,7 +17,7 @@ import { firstLine, InterruptedError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { forEach } from './for-each.js';
 import type { LoadedJob, ResourceRef } from './job.js';
-import { DEFAULT_JOBS_DIR, loadJobs } from './job-loader.js';
+import { assertSetsDeclared, DEFAULT_JOBS_DIR, loadJobs } from './job-loader.js';
 import { createLogger } from './log.js';
 import { createPipeline, type Pipeline } from './request-pipeline.js';
 import { formatColumns } from './table.js';
@@ -98,7 +98,9 @@ export async function checkCommand(args: string[], io: CliIo): Promise<number> {
   if (values.as !== undefined && !SA_USER.test(values.as)) {
     throw new UsageError(`--as takes a service account as system:serviceaccount:NAMESPACE:NAME, got "${values.as}"`);
   }
-  const jobs = await loadJobs(positionals, values.jobs ?? DEFAULT_JOBS_DIR, { set: parseSets(values.set), env: io.env });
+  const set = parseSets(values.set);
+  const jobs = await loadJobs(positionals, values.jobs ?? DEFAULT_JOBS_DIR, { set, env: io.env });
+  assertSetsDeclared(set, jobs);
   const config = await clusterConfig(values, io);
   const report = await check(config, jobs, io, values.as);
   io.stdout.write(output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : table(report));
@@ -192,7 +194,7 @@ const ACCESS_REVIEWS_REF: ResourceRef = {
 
 /** Each declared resource type is served (discovery), each named namespace exists. */
 async function checkServed(pipeline: Pipeline, jobs: LoadedJob[], config: ClusterConfig, report: CheckReport): Promise<void> {
-  const groupVersions = new Map<string, Promise<Set<string> | 'missing' | Error>>();
+  const groupVersions = new Map<string, Promise<Map<string, boolean> | 'missing' | Error>>();
   const discover = (group: string, version: string) => {
     const key = group ? `${group}/${version}` : version;
     let found = groupVersions.get(key);
@@ -206,8 +208,8 @@ async function checkServed(pipeline: Pipeline, jobs: LoadedJob[], config: Cluste
           path: group ? `/apis/${key}` : `/api/${version}`,
         })
         .then((r) => {
-          const list = JSON.parse(r.body.toString('utf8')) as { resources?: { name?: string }[] };
-          return new Set((list.resources ?? []).map((x) => String(x.name)));
+          const list = JSON.parse(r.body.toString('utf8')) as { resources?: { name?: string; namespaced?: boolean }[] };
+          return new Map((list.resources ?? []).map((x) => [String(x.name), x.namespaced === true]));
         })
         .catch((error: unknown) => (error instanceof ApiError && error.status === 404 ? 'missing' : (error as Error)));
       groupVersions.set(key, found);
@@ -225,7 +227,7 @@ async function checkServed(pipeline: Pipeline, jobs: LoadedJob[], config: Cluste
       const served = await discover(d.group, d.version);
       if (served instanceof Error) rethrowInterrupt(served);
       report.resources.push(
-        served === 'missing' || (served instanceof Set && !served.has(d.plural))
+        served === 'missing' || (served instanceof Map && !served.has(d.plural))
           ? {
               what: id,
               detail: `not served: is its CustomResourceDefinition installed, and the version right?`,
@@ -233,7 +235,13 @@ async function checkServed(pipeline: Pipeline, jobs: LoadedJob[], config: Cluste
             }
           : served instanceof Error
             ? { what: id, detail: config.secrets.scrub(firstLine(served)), status: 'error' }
-            : { what: id, detail: 'served', status: 'ok' },
+            : served.get(d.plural) !== d.namespaced
+              ? {
+                  what: id,
+                  detail: `declared namespaced: ${d.namespaced}, but the server serves it ${d.namespaced ? 'cluster-scoped' : 'namespaced'}: fix the declaration`,
+                  status: 'missing',
+                }
+              : { what: id, detail: 'served', status: 'ok' },
       );
     }
   }

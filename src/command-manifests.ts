@@ -1,7 +1,7 @@
 import { type CliIo, parseCommand, parseSets, parseWhole, SET_OPTION, UsageError } from './cli-io.js';
 import { ExitCode } from './exit-codes.js';
 import type { LoadedJob } from './job.js';
-import { DEFAULT_JOBS_DIR, loadJobs } from './job-loader.js';
+import { assertSetsDeclared, DEFAULT_JOBS_DIR, loadJobs } from './job-loader.js';
 import { jobManifests, type ManifestMode, manifestsYaml, SCHEDULER_NAME, scheduleManifests } from './manifests.js';
 
 const USAGE = `Usage: kubepoll manifests [job...] --image IMG [options]
@@ -53,12 +53,7 @@ export async function manifestsCommand(args: string[], io: CliIo): Promise<numbe
   if (replicas !== undefined && mode !== 'schedule') throw new UsageError('--replicas only applies to --mode schedule');
   const set = parseSets(values.set);
   const jobs = await loadJobs(positionals, values.jobs ?? DEFAULT_JOBS_DIR, { set, env: io.env });
-  const unknown = Object.keys(set).filter((name) => !jobs.some((j) => name in (j.settings ?? {})));
-  if (unknown.length > 0) {
-    throw new UsageError(
-      `--set ${unknown[0]}: none of the jobs declares that setting (${declaredSettings(jobs) || 'they declare none'})`,
-    );
-  }
+  assertSetsDeclared(set, jobs);
   const namespace = values.namespace ?? 'default';
   const image = values.image;
   const objects =
@@ -100,8 +95,4 @@ function podEnv(
     }
   }
   return out;
-}
-
-function declaredSettings(jobs: readonly LoadedJob[]): string {
-  return [...new Set(jobs.flatMap((j) => Object.keys(j.settings ?? {})))].sort().join(', ');
 }

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { access, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { firstLine, JobLoadError } from './errors.js';
+import { ConfigError, firstLine, JobLoadError } from './errors.js';
 import type { LoadedJob } from './job.js';
 import { type SettingSources, validateJob } from './job-validate.js';
 import { registerKubepollResolution } from './module-hooks.js';
@@ -155,6 +155,17 @@ function checkSyntax(file: string): Promise<{ line: number; column: number } | u
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A `--set` for a setting none of `jobs` declares is a typo, not something to ignore: exit 2, naming what they do declare. */
+export function assertSetsDeclared(set: Readonly<Record<string, string>>, jobs: readonly LoadedJob[]): void {
+  const declared = [...new Set(jobs.flatMap((j) => Object.keys(j.settings ?? {})))].sort();
+  const unknown = Object.keys(set).find((name) => !declared.includes(name));
+  if (unknown !== undefined) {
+    throw new ConfigError(
+      `--set ${unknown}: ${jobs.length > 1 ? 'none of the jobs declares' : 'the job does not declare'} that setting (${declared.join(', ') || 'it declares none'})`,
+    );
+  }
 }
 
 /** A job's default name: its module's file name without the extension. */

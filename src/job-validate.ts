@@ -14,6 +14,8 @@ const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  */
 export const MAX_SCHEDULED_NAME = 52;
 export const MAX_JOB_NAME = 63 - '-once'.length;
+/** The longest `timeoutSeconds` Node's timers can hold. */
+const MAX_TIMEOUT_SECONDS = Math.floor(2_147_483_647 / 1000);
 const CONCURRENCY = new Set(['Allow', 'Forbid', 'Replace']);
 const KNOWN_FIELDS = new Set([
   'name',
@@ -76,6 +78,9 @@ export function jobProblems(value: unknown, fallbackName: string): string[] {
     }
   }
   positiveInteger(job, 'timeoutSeconds', problems);
+  if (typeof job.timeoutSeconds === 'number' && job.timeoutSeconds > MAX_TIMEOUT_SECONDS) {
+    problems.push(`timeoutSeconds must be at most ${MAX_TIMEOUT_SECONDS} (about 24 days: Node's timers hold no more)`);
+  }
   positiveInteger(job, 'startingDeadlineSeconds', problems);
   positiveInteger(job, 'jitterSeconds', problems, true);
   if (job.concurrencyPolicy !== undefined && !CONCURRENCY.has(job.concurrencyPolicy as string)) {
@@ -287,7 +292,10 @@ function resolveSettings(
   const values: Record<string, string> = {};
   const missing: string[] = [];
   for (const [name, spec] of Object.entries(specs)) {
-    const value = sources.set?.[name] ?? sources.env?.[name] ?? spec.default;
+    // Own properties only: a setting named toString must not find Object.prototype's.
+    const given = (from: Readonly<Record<string, string | undefined>> | undefined) =>
+      from !== undefined && Object.hasOwn(from, name) ? from[name] : undefined;
+    const value = given(sources.set) ?? given(sources.env) ?? spec.default;
     if (value !== undefined) values[name] = value;
     else if (spec.required) missing.push(name);
   }

@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import { ConfigError } from './errors.js';
 import { FAIL_JOB_EXIT_CODES } from './exit-codes.js';
 import type { LoadedJob } from './job.js';
+import { jobNameFromFile } from './job-loader.js';
 import { isDnsLabel } from './job-validate.js';
 import { DEFAULT_LEASE_NAME, leaderElectionDeclarations } from './leader-election.js';
 import { type PlannedDeclaration, type PolicyRule, rbacPlan } from './rbac.js';
@@ -35,6 +36,15 @@ export interface ManifestOptions {
 }
 
 type K8sObject = Record<string, unknown>;
+
+/**
+ * What the pod's `kubepoll run` / `schedule` is given to find the job: its
+ * module's file name (the CLI looks jobs up by file), which differs from
+ * `job.name` when the module sets `name`.
+ */
+function moduleName(job: LoadedJob): string {
+  return job.file ? jobNameFromFile(job.file) : job.name;
+}
 
 function checkOptions(options: ManifestOptions): void {
   if (!isDnsLabel(options.namespace)) throw new ConfigError(`--namespace "${options.namespace}" is not a valid namespace name`);
@@ -127,7 +137,7 @@ export function scheduleManifests(jobs: readonly LoadedJob[], options: ManifestO
     ...(leaderElect ? leaderElectionDeclarations(DEFAULT_LEASE_NAME) : []),
   ];
   const objects = [...identityObjects(SCHEDULER_NAME, ns, labels, declarations, `kubepoll:${ns}:${SCHEDULER_NAME}`)];
-  const args = ['schedule', ...jobs.map((j) => j.name), '--health-port', String(SCHEDULER_PORT)];
+  const args = ['schedule', ...jobs.map(moduleName), '--health-port', String(SCHEDULER_PORT)];
   if (leaderElect) args.push('--leader-elect', '--lease-name', DEFAULT_LEASE_NAME);
   const probe = (periodSeconds: number, failureThreshold: number) => ({
     httpGet: { path: '/healthz', port: 'metrics' },
@@ -229,7 +239,7 @@ function jobSpecFor(job: LoadedJob, options: ManifestOptions, account: string, l
   const shards = job.shards ?? 1;
   const env: Record<string, string> = { ...options.env };
   if (shards > 1) env.KUBEPOLL_SHARDS = String(shards);
-  const container = containerFor(options.image, ['run', job.name, '--timeout', String(timeout)], env);
+  const container = containerFor(options.image, ['run', moduleName(job), '--timeout', String(timeout)], env);
   const podFailurePolicy = {
     rules: [
       // 2: usage/config error, 3: permanent API error (401, 403, unknown resource), 5: write budget: retrying cannot help.

@@ -87,6 +87,15 @@ describe('kubepoll check', () => {
     expect(result.stdout).toMatch(/namespace\s+team-a: exists\s+ok/);
   });
 
+  it('a declaration whose scope differs from what the server serves is MISSING (exit 3), not a run-time 404', async () => {
+    cluster = await startTestCluster({ namespace: 'team-a' });
+    const result = await runCli(['check', 'wrong-scope', '--jobs', JOBS], { env: cluster.inClusterEnv });
+    expect(result.code).toBe(3);
+    expect(result.stdout).toMatch(
+      /resource\s+namespaces\/v1: declared namespaced: true, but the server serves it cluster-scoped: fix the declaration\s+MISSING/,
+    );
+  });
+
   it('exit 3 with MISSING in the table when a permission is not granted', async () => {
     cluster = await startTestCluster({
       namespace: 'team-a',

@@ -83,7 +83,7 @@ describe('kubepoll manifests', () => {
     const unknown = await runCli(['manifests', 'ttl-janitor', '--image', 'img', '--set', 'JANITOR_RESOUCE=x']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe(
-      'kubepoll: --set JANITOR_RESOUCE: none of the jobs declares that setting (JANITOR_MAX_DELETIONS, JANITOR_RESOURCE)\n',
+      'kubepoll: --set JANITOR_RESOUCE: the job does not declare that setting (JANITOR_MAX_DELETIONS, JANITOR_RESOURCE)\n',
     );
     const missing = await runCli(['manifests', 'needs-setting', '--jobs', JOBS, '--image', 'img']);
     expect(missing.code).toBe(2);

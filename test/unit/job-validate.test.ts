@@ -160,3 +160,12 @@ describe('second-round job fields', () => {
     expect(() => validateJob(throwing, 'x', 'jobs/x.ts')).toThrow('jobs/x.ts: job "x": resources(settings) failed: bad resource');
   });
 });
+
+describe('timeouts Node can hold', () => {
+  it('timeoutSeconds beyond about 24 days is refused (a longer timer fires at once)', () => {
+    expect(jobProblems({ run, timeoutSeconds: 2_147_483 }, 'x')).toEqual([]);
+    expect(jobProblems({ run, timeoutSeconds: 3_000_000 }, 'x')).toEqual([
+      "timeoutSeconds must be at most 2147483 (about 24 days: Node's timers hold no more)",
+    ]);
+  });
+});

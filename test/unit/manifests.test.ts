@@ -317,3 +317,15 @@ describe('--mode schedule: one Deployment running kubepoll schedule', () => {
     expect(() => scheduleManifests([a], { image: 'i', namespace: 'n', replicas: 0 })).toThrow(/--replicas/);
   });
 });
+
+describe('the pod finds its job', () => {
+  it('by its module file name, which the CLI looks jobs up by, when the module sets another name', () => {
+    const named = job({ name: 'nightly-report', file: '/app/jobs/report.ts' });
+    const cronJob = jobManifests(named, { image: 'img', namespace: 'jobs' }).at(-1) as CronJobShape;
+    expect(cronJob.spec.jobTemplate.spec.template.spec.containers[0].args).toEqual(['run', 'report', '--timeout', '3600']);
+    expect((cronJob as unknown as { metadata: { name: string } }).metadata.name).toBe('nightly-report');
+    // biome-ignore lint/suspicious/noExplicitAny: a loose view of the Deployment
+    const deployment = scheduleManifests([named], { image: 'img', namespace: 'jobs', replicas: 1 }).at(-1) as any;
+    expect(deployment.spec.template.spec.containers[0].args.slice(0, 2)).toEqual(['schedule', 'report']);
+  });
+});
