@@ -100,7 +100,7 @@ function scan(b: Buffer): ScannedPage {
       else {
         for (;;) {
           const start = i;
-          i = skipItem(b, i);
+          i = skipValue(b, i);
           items.push(start, i);
           i = skipWs(b, i);
           if (b[i] === COMMA) {
@@ -169,16 +169,22 @@ function skipString(b: Buffer, i: number): number {
   throw new ScanError();
 }
 
-/** From the first byte of a value to just past it (its contents are checked when it is parsed). */
+/**
+ * From the first byte of a value (an item, or another top-level value) to just
+ * past it. Only nesting and string boundaries matter here: the value's
+ * contents are checked by `JSON.parse` when it is read, so strings inside an
+ * object or array are skipped with `skipStringFast`.
+ */
 function skipValue(b: Buffer, i: number): number {
   const first = b[i];
   if (first === QUOTE) return skipString(b, i);
   if (first === OPEN_BRACE || first === OPEN_BRACKET) {
     let depth = 0;
-    for (let j = i; j < b.length; j++) {
+    const length = b.length;
+    for (let j = i; j < length; j++) {
       const c = b[j];
       if (c === QUOTE) {
-        j = skipString(b, j) - 1;
+        j = skipStringFast(b, j) - 1;
       } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
         depth++;
       } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
@@ -197,30 +203,6 @@ function skipValue(b: Buffer, i: number): number {
   }
   if (j === i) throw new ScanError();
   return j;
-}
-
-/**
- * From the first byte of an item to just past it. Only nesting and string
- * boundaries matter here (the item's contents are checked by `JSON.parse` when
- * it is read), so strings are skipped with `skipStringFast`.
- */
-function skipItem(b: Buffer, i: number): number {
-  const first = b[i];
-  if (first !== OPEN_BRACE && first !== OPEN_BRACKET) return skipValue(b, i);
-  let depth = 0;
-  const length = b.length;
-  for (let j = i; j < length; j++) {
-    const c = b[j];
-    if (c === QUOTE) {
-      j = skipStringFast(b, j) - 1;
-    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      depth++;
-    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-      depth--;
-      if (depth === 0) return j + 1;
-    }
-  }
-  throw new ScanError();
 }
 
 /** Strings shorter than this are walked in JS; a longer one's end is found with `indexOf` (a native call costs more than a few bytes of loop). */

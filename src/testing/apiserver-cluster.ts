@@ -9,7 +9,7 @@ import type { KubeObject, LoadedJob } from '../job.js';
 import { jobManifests } from '../manifests.js';
 import type { AdminClient } from './apiserver-admin.js';
 import { ApiClient } from './apiserver-client.js';
-import { writeKubeconfig, writeServiceAccountDir } from './cluster-files.js';
+import { inClusterEnvFor, writeKubeconfig, writeServiceAccountDir } from './cluster-files.js';
 import type { RunTarget } from './run-job.js';
 
 /** TokenRequest refuses less than 10 minutes. */
@@ -90,12 +90,7 @@ export class ApiServerCluster implements RunTarget {
 
   /** KUBERNETES_SERVICE_HOST/PORT and KUBEPOLL_SERVICEACCOUNT_DIR for an in-cluster style run. */
   get inClusterEnv(): Record<string, string> {
-    const url = new URL(this.url);
-    return {
-      KUBERNETES_SERVICE_HOST: url.hostname,
-      KUBERNETES_SERVICE_PORT: url.port,
-      KUBEPOLL_SERVICEACCOUNT_DIR: this.serviceAccountDir,
-    };
+    return inClusterEnvFor(this.url, this.serviceAccountDir);
   }
 
   /**

@@ -29,6 +29,12 @@ export async function writeServiceAccountDir(
   if (previous !== undefined && previous !== version) await rm(path.join(dir, previous), { recursive: true, force: true });
 }
 
+/** KUBERNETES_SERVICE_HOST/PORT and KUBEPOLL_SERVICEACCOUNT_DIR for an in-cluster style run against `url`. */
+export function inClusterEnvFor(url: string, serviceAccountDir: string): Record<string, string> {
+  const { hostname, port } = new URL(url);
+  return { KUBERNETES_SERVICE_HOST: hostname, KUBERNETES_SERVICE_PORT: port, KUBEPOLL_SERVICEACCOUNT_DIR: serviceAccountDir };
+}
+
 /** Writes a kubeconfig with one cluster, user and context, pointing at the fake server. */
 export async function writeKubeconfig(
   file: string,

@@ -8,7 +8,7 @@ import { REASON_BY_STATUS } from '../api-error.js';
 import type { KubeObject, LoadedJob, ResourceDeclaration } from '../job.js';
 import { type AccessAttributes, planAllows, type RbacPlan, rbacPlan } from '../rbac.js';
 import { createTestCertificates } from './certs.js';
-import { makeToken, writeKubeconfig, writeServiceAccountDir } from './cluster-files.js';
+import { inClusterEnvFor, makeToken, writeKubeconfig, writeServiceAccountDir } from './cluster-files.js';
 import { reissueToken } from './continue-token.js';
 import { discoveryDocument, isBuiltinGroupVersion } from './discovery.js';
 import { get, list } from './fake-reads.js';
@@ -178,12 +178,7 @@ export class FakeApiServer {
 
   /** KUBERNETES_SERVICE_HOST/PORT and KUBEPOLL_SERVICEACCOUNT_DIR for an in-cluster style run. */
   get inClusterEnv(): Record<string, string> {
-    const url = new URL(this.url);
-    return {
-      KUBERNETES_SERVICE_HOST: url.hostname,
-      KUBERNETES_SERVICE_PORT: url.port,
-      KUBEPOLL_SERVICEACCOUNT_DIR: this.serviceAccountDir,
-    };
+    return inClusterEnvFor(this.url, this.serviceAccountDir);
   }
 
   /** Adds objects; CustomResourceDefinitions are stored (and served) first. */

@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../../src/job.js';
 import type { ApiServerCluster } from '../../src/testing/apiserver-cluster.js';
 import { ROOT, runCli } from '../support/cli.js';
+import { twoLeaderElectedReplicas } from '../support/leader-replicas.js';
 import { applyGeneratedAccess, eventually, uniqueNamespace, useApiServer } from './support.js';
 
 const SCHEDULED = path.join(ROOT, 'test', 'fixtures', 'scheduled-jobs');
@@ -53,43 +54,7 @@ describe('leader election on the real API server', () => {
   });
 
   it('two replicas: only the leader runs jobs; when it dies the other takes over the Lease', async () => {
-    const args = [
-      'schedule',
-      '--jobs',
-      SCHEDULED,
-      '--leader-elect',
-      '--lease-duration',
-      '3',
-      '--renew-deadline',
-      '2',
-      '--retry-period',
-      '1',
-    ];
-    const events: { who: string; msg: string; at: number }[] = [];
-    let killedAt = 0;
-    const replica = (who: string) =>
-      runCli(args, {
-        env: { ...scheduler.inClusterEnv, POD_NAME: who },
-        onStdoutLine: (line, child) => {
-          const entry = JSON.parse(line) as Record<string, unknown>;
-          if (entry.msg === 'became the leader' || entry.msg === 'run finished')
-            events.push({ who, msg: entry.msg, at: Date.now() });
-          if (entry.msg !== 'run finished') return;
-          const runs = events.filter((e) => e.who === who && e.msg === 'run finished').length;
-          if (runs === 2 && killedAt === 0) {
-            killedAt = Date.now();
-            child.kill('SIGKILL'); // a crash: the Lease is not released
-          } else if (runs === 2 && killedAt > 0) child.kill('SIGTERM');
-        },
-      });
-    const [a, b] = await Promise.all([replica('a'), replica('b')]);
-    const leaders = events.filter((e) => e.msg === 'became the leader');
-    expect(leaders.map((e) => e.who).sort()).toEqual(['a', 'b']);
-    const [first, second] = leaders;
-    const before = events.filter((e) => e.msg === 'run finished' && e.at < (second?.at ?? 0));
-    expect(new Set(before.map((e) => e.who))).toEqual(new Set([first?.who]));
-    expect(second?.at ?? 0).toBeGreaterThan(killedAt);
-    expect([a.code, b.code].sort()).toEqual([0, null]);
+    await twoLeaderElectedReplicas(SCHEDULED, scheduler.inClusterEnv);
     // The real Lease: the survivor released it when it stopped; one holder change (the takeover) was recorded.
     const response = await server().admin.request(
       'GET',

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from '../../src/testing/index.js';
 import { ROOT, runCli } from '../support/cli.js';
 import { configMap } from '../support/cluster.js';
+import { twoLeaderElectedReplicas } from '../support/leader-replicas.js';
 
 const JOBS = path.join(ROOT, 'test', 'fixtures', 'jobs');
 const SCHEDULED = path.join(ROOT, 'test', 'fixtures', 'scheduled-jobs');
@@ -83,45 +84,7 @@ describe('kubepoll schedule --leader-elect', () => {
   it('two replicas: only the leader runs jobs; when it dies the other takes over', async () => {
     cluster = await startTestCluster({ objects: [configMap('a', 'team-a')], namespace: 'team-a' });
     const c = cluster;
-    const args = [
-      'schedule',
-      '--jobs',
-      SCHEDULED,
-      '--leader-elect',
-      '--lease-duration',
-      '3',
-      '--renew-deadline',
-      '2',
-      '--retry-period',
-      '1',
-    ];
-    const events: { who: string; msg: string; at: number }[] = [];
-    let killedAt = 0;
-    const replica = (who: string) =>
-      runCli(args, {
-        env: { ...c.inClusterEnv, POD_NAME: who },
-        onStdoutLine: (line, child) => {
-          const entry = JSON.parse(line) as Record<string, unknown>;
-          if (entry.msg === 'became the leader' || entry.msg === 'run finished')
-            events.push({ who, msg: entry.msg, at: Date.now() });
-          // The first leader is killed (no release: a crash) after two runs; the other is stopped after it has run twice.
-          const runs = events.filter((e) => e.who === who && e.msg === 'run finished').length;
-          if (runs === 2 && killedAt === 0 && entry.msg === 'run finished') {
-            killedAt = Date.now();
-            child.kill('SIGKILL');
-          } else if (runs === 2 && killedAt > 0 && entry.msg === 'run finished') child.kill('SIGTERM');
-        },
-      });
-    const [a, b] = await Promise.all([replica('a'), replica('b')]);
-    const leaders = events.filter((e) => e.msg === 'became the leader');
-    expect(leaders.map((e) => e.who).sort()).toEqual(['a', 'b']);
-    const [first, second] = leaders;
-    // While the first led, the other ran nothing.
-    const ranBeforeTakeover = events.filter((e) => e.msg === 'run finished' && e.at < (second?.at ?? 0));
-    expect(new Set(ranBeforeTakeover.map((e) => e.who))).toEqual(new Set([first?.who]));
-    // The other took over only after the crash (how soon, on client-go's timings, is test/unit/leader-election.test.ts's, on a manual clock).
-    expect(second?.at ?? 0).toBeGreaterThan(killedAt);
-    expect([a.code, b.code].sort()).toEqual([0, null]);
+    await twoLeaderElectedReplicas(SCHEDULED, c.inClusterEnv);
     const lease = c.objects({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases' });
     expect(lease).toHaveLength(1);
     expect(lease[0]?.metadata?.name).toBe('kubepoll-scheduler');
