@@ -28,13 +28,24 @@ const PATH = `${path.dirname(process.execPath)}${path.delimiter}${process.env.PA
 // npm keeps its (warm) cache; kubepoll gets an empty home, so no real kubeconfig can be picked up.
 const NPM_CACHE = process.env.npm_config_cache ?? path.join(homedir(), '.npm');
 const EMPTY_HOME = path.join(ROOT, 'test', 'fixtures', 'empty-home');
+// How this machine reaches the registry (a proxy, its CA, a mirror), as a user's shell would have it: without
+// them, an npm install that misses the cache fails behind a TLS-intercepting proxy (SELF_SIGNED_CERT_IN_CHAIN).
+const NETWORK_ENV = Object.fromEntries(
+  Object.entries(process.env).filter(
+    (entry): entry is [string, string] =>
+      entry[1] !== undefined &&
+      /^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|HTTPS?_PROXY|NO_PROXY|npm_config_(registry|cafile|ca|proxy|https_proxy|noproxy|strict_ssl))$/i.test(
+        entry[0],
+      ),
+  ),
+);
 
 /** Runs a command asynchronously (the fake cluster lives in this process). */
 function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd,
-      env: { PATH, HOME: EMPTY_HOME, npm_config_cache: NPM_CACHE, NO_COLOR: '1', ...env },
+      env: { ...NETWORK_ENV, PATH, HOME: EMPTY_HOME, npm_config_cache: NPM_CACHE, NO_COLOR: '1', ...env },
     });
     let stdout = '';
     let stderr = '';
