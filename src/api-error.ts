@@ -100,13 +100,9 @@ export class ApiError extends KubepollError {
     hint?: string | undefined;
   }) {
     const { request } = init;
-    const where = [
-      request.name === undefined ? request.resource : `${request.resource} "${request.name}"`,
-      request.namespace === undefined ? undefined : `in namespace ${request.namespace}`,
-    ]
-      .filter(Boolean)
-      .join(' ');
-    super(`${request.verb} ${where}: ${init.status} ${init.reason}: ${init.serverMessage}${init.hint ? ` (${init.hint})` : ''}`);
+    super(
+      `${describeRequest(request)}: ${init.status} ${init.reason}: ${init.serverMessage}${init.hint ? ` (${init.hint})` : ''}`,
+    );
     this.status = init.status;
     this.reason = init.reason;
     this.verb = request.verb;
@@ -131,6 +127,13 @@ export class ApiError extends KubepollError {
  * type and body text. Every server-supplied string is scrubbed of the run's
  * credentials (a server may echo the Authorization header back).
  */
+/** A request as errors name it: `get widgets.example.com "a" in namespace x`. */
+export function describeRequest(request: RequestDescription): string {
+  const name = request.name === undefined ? '' : ` "${request.name}"`;
+  const namespace = request.namespace === undefined ? '' : ` in namespace ${request.namespace}`;
+  return `${request.verb} ${request.resource}${name}${namespace}`;
+}
+
 export function apiErrorFromResponse(
   response: { status: number; retryAfter?: string | undefined; contentType?: string | undefined; bodyText: string },
   request: RequestDescription,

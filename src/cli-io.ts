@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { MAX_TIMER_SECONDS } from './clock.js';
 import { type ClusterConfig, resolveClusterConfig } from './cluster-config.js';
 import { ConfigError } from './errors.js';
 import type { SecretSet } from './redact.js';
@@ -100,9 +101,6 @@ export function parseWhole(value: string | undefined, flag: string, min: number,
   }
   return Number(value);
 }
-
-/** The longest timeout Node's timers can hold, in whole seconds. */
-export const MAX_TIMER_SECONDS = Math.floor(2_147_483_647 / 1000);
 
 /** Checks `--output`. */
 export function parseOutput(value: string | undefined): 'table' | 'json' {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AccessPolicy, Scope } from './access.js';
-import { ApiError, type RequestDescription } from './api-error.js';
+import { ApiError } from './api-error.js';
 import { assertPathSegment, resourceName } from './api-path.js';
 import type { Clock } from './clock.js';
 import { changedFields, printable, printableChanges } from './dry-run.js';
@@ -22,7 +22,7 @@ import type {
 import { jsonErrorMessage, readListPage } from './list-page.js';
 import { DEFAULT_PAGE_SIZE, listObjects } from './paging.js';
 import type { SecretSet } from './redact.js';
-import type { ApiCall, Pipeline } from './request-pipeline.js';
+import { type ApiCall, describeCall, type Pipeline } from './request-pipeline.js';
 import { shardOf } from './shard.js';
 
 /** `Accept` of a metadata-only list (with a fallback to whole objects for servers that cannot). */
@@ -130,7 +130,7 @@ export function createApiClient(options: ClientOptions): ApiClient {
           signal,
         });
         const what = describe(call(undefined, options.signal));
-        const description = requestDescription(call(undefined, options.signal));
+        const description = describeCall(call(undefined, options.signal));
         const { index, count } = options.shard;
         const sharded = opts?.shard === true && count > 1;
         const select =
@@ -325,17 +325,8 @@ export function createApiClient(options: ClientOptions): ApiClient {
   return { list, get, create, patch, apply, delete: del, record };
 }
 
-function requestDescription(call: ApiCall): RequestDescription {
-  return {
-    verb: call.verb,
-    resource: resourceName(call.ref),
-    namespace: call.scope === '*' ? undefined : call.scope,
-    name: call.name,
-  };
-}
-
 function describe(call: ApiCall): string {
-  const d = requestDescription(call);
+  const d = describeCall(call);
   const where = call.scope === '*' ? ' in all namespaces' : d.namespace === undefined ? '' : ` in namespace ${d.namespace}`;
   return `${d.verb} ${d.resource}${d.name ? ` "${d.name}"` : ''}${where}`;
 }

@@ -18,6 +18,14 @@ export const systemClock: Clock = {
   random: Math.random,
 };
 
+/** RFC 3339 with microseconds, as `metav1.MicroTime` is serialised (Events' eventTime, Leases' renewTime). */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** The longest timeout Node's timers hold (2^31-1 ms), in whole seconds: a longer one fires at once. */
+export const MAX_TIMER_SECONDS = Math.floor(2_147_483_647 / 1000);
+
 /** `setTimeout` as a promise that rejects with the signal's reason when it aborts. */
 export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

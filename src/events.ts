@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { microTime } from './clock.js';
 import type { EventNote, EventSubject, KubeObject } from './job.js';
 
 /** The ref of `events.k8s.io/v1` Events: what a job declares (`create`) to use `ctx.record`. */
@@ -90,11 +91,6 @@ function eventNameBase(name: string): string {
       .slice(0, 200)
       .replace(/[-.]+$/, '') || 'object'
   );
-}
-
-/** RFC 3339 with microseconds, as `metav1.MicroTime` is serialised. */
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 function truncateUtf8(text: string, maxBytes: number): string {

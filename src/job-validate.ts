@@ -1,3 +1,4 @@
+import { MAX_TIMER_SECONDS } from './clock.js';
 import { firstLine, JobLoadError } from './errors.js';
 import type { LoadedJob, ResourceDeclaration, SettingSpec } from './job.js';
 import { isTimeZone, scheduleProblem } from './schedule.js';
@@ -14,8 +15,6 @@ const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  */
 export const MAX_SCHEDULED_NAME = 52;
 export const MAX_JOB_NAME = 63 - '-once'.length;
-/** The longest `timeoutSeconds` Node's timers can hold. */
-const MAX_TIMEOUT_SECONDS = Math.floor(2_147_483_647 / 1000);
 const CONCURRENCY = new Set(['Allow', 'Forbid', 'Replace']);
 const KNOWN_FIELDS = new Set([
   'name',
@@ -78,8 +77,8 @@ export function jobProblems(value: unknown, fallbackName: string): string[] {
     }
   }
   positiveInteger(job, 'timeoutSeconds', problems);
-  if (typeof job.timeoutSeconds === 'number' && job.timeoutSeconds > MAX_TIMEOUT_SECONDS) {
-    problems.push(`timeoutSeconds must be at most ${MAX_TIMEOUT_SECONDS} (about 24 days: Node's timers hold no more)`);
+  if (typeof job.timeoutSeconds === 'number' && job.timeoutSeconds > MAX_TIMER_SECONDS) {
+    problems.push(`timeoutSeconds must be at most ${MAX_TIMER_SECONDS} (about 24 days: Node's timers hold no more)`);
   }
   positiveInteger(job, 'startingDeadlineSeconds', problems);
   positiveInteger(job, 'jitterSeconds', problems, true);

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ApiError } from './api-error.js';
-import type { Clock } from './clock.js';
+import { type Clock, microTime } from './clock.js';
 import { toError } from './errors.js';
 import type { KubeObject } from './job.js';
 import type { PlannedDeclaration } from './rbac.js';
@@ -245,8 +245,4 @@ export class LeaderElector {
     const now = this.#o.clock.now();
     await this.#write('update', { ...spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(now) }, current);
   }
-}
-
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }

@@ -23,7 +23,7 @@
  * request, never a silently short list. `test/unit/list-page.test.ts` checks
  * the scanner against `JSON.parse` on generated and adversarial pages.
  */
-import type { RequestDescription } from './api-error.js';
+import { describeRequest, type RequestDescription } from './api-error.js';
 import { ProtocolError } from './errors.js';
 import type { KubeObject } from './job.js';
 
@@ -238,7 +238,7 @@ function skipStringFast(b: Buffer, i: number): number {
  * names the request and what is wrong with the answer.
  */
 export function readListPage(body: Buffer, request: RequestDescription, scrub: (text: string) => string = (t) => t): ListPage {
-  const where = `${request.verb} ${request.resource}${request.namespace === undefined ? '' : ` in namespace ${request.namespace}`}`;
+  const where = describeRequest(request);
   // JSON.parse quotes the text it choked on: the server's text, so it is scrubbed of credentials.
   const invalid = (what: string) =>
     new ProtocolError(`${where}: the server's answer is not a valid list: ${scrub(what).slice(0, 300)}`);

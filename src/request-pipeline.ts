@@ -85,12 +85,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   async function send(call: ApiCall): Promise<HttpResponse> {
     options.access?.check(call);
     const namespace = call.scope === '*' ? undefined : call.scope;
-    const description: RequestDescription = {
-      verb: call.subresource ? `${call.verb} ${call.subresource} of` : call.verb,
-      resource: resourceName(call.ref),
-      namespace,
-      name: call.name,
-    };
+    const description = describeCall(call);
     if (call.write) options.writeBudget?.take(description);
     const signal = call.signal ? AbortSignal.any([options.signal, call.signal]) : options.signal;
     const path = call.path ?? apiPath(call.ref, namespace, call.name, call.subresource);
@@ -154,6 +149,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     get retries() {
       return retries;
     },
+  };
+}
+
+/** What a call is about, for its errors and log lines: `patch status of widgets.example.com "a"` in namespace `x`. */
+export function describeCall(call: ApiCall): RequestDescription {
+  return {
+    verb: call.subresource ? `${call.verb} ${call.subresource} of` : call.verb,
+    resource: resourceName(call.ref),
+    namespace: call.scope === '*' ? undefined : call.scope,
+    name: call.name,
   };
 }
 

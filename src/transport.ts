@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Dispatcher, Pool as UndiciPool } from 'undici';
-import type { RequestDescription } from './api-error.js';
+import { describeRequest, type RequestDescription } from './api-error.js';
 import type { ClusterConfig } from './cluster-config.js';
 import { TlsError, TransportError } from './transport-error.js';
 import { VERSION } from './version.js';
@@ -150,7 +150,7 @@ export function createTransport(config: ClusterConfig, options: TransportOptions
         if (request.signal.aborted) throw request.signal.reason;
         if (deadline.aborted) {
           throw new TransportError(
-            `${describe(request.description)}: no whole answer within the request timeout of ${timeout / 1000}s (--request-timeout) from ${url.origin}`,
+            `${describeRequest(request.description)}: no whole answer within the request timeout of ${timeout / 1000}s (--request-timeout) from ${url.origin}`,
             'KUBEPOLL_REQUEST_TIMEOUT',
             { cause: error },
           );
@@ -204,10 +204,6 @@ const TLS_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-function describe(request: RequestDescription): string {
-  return `${request.verb} ${request.namespace === undefined ? request.resource : `${request.resource} in namespace ${request.namespace}`}`;
-}
-
 function transportError(
   error: unknown,
   request: RequestDescription,
@@ -219,18 +215,18 @@ function transportError(
   const errno = err.code ?? err.cause?.code ?? 'UNKNOWN';
   if (TLS_CODES.has(errno)) {
     return new TlsError(
-      `${describe(request)}: the server ${origin} presented a certificate that does not verify against ${caSource ?? 'the configured CA'} (${errno}); check the CA and the server address`,
+      `${describeRequest(request)}: the server ${origin} presented a certificate that does not verify against ${caSource ?? 'the configured CA'} (${errno}); check the CA and the server address`,
       errno,
       { cause: error },
     );
   }
   if (errno === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
     return new TransportError(
-      `${describe(request)}: the answer from ${origin} is larger than ${Math.round(maxResponseBytes / 1048576)} MiB (--max-response-mb); use a smaller list limit or raise the cap`,
+      `${describeRequest(request)}: the answer from ${origin} is larger than ${Math.round(maxResponseBytes / 1048576)} MiB (--max-response-mb); use a smaller list limit or raise the cap`,
       'KUBEPOLL_RESPONSE_TOO_LARGE',
       { cause: error },
     );
   }
   const what = DESCRIPTIONS[errno] ?? (err.message || errno).split('\n')[0];
-  return new TransportError(`${describe(request)}: ${what} (${errno}) talking to ${origin}`, errno, { cause: error });
+  return new TransportError(`${describeRequest(request)}: ${what} (${errno}) talking to ${origin}`, errno, { cause: error });
 }

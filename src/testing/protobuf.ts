@@ -9,32 +9,11 @@ const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 /** Length-delimited fields of one message, by field number. Other wire types are skipped. */
 function fields(bytes: Buffer): Map<number, Buffer[]> {
   const out = new Map<number, Buffer[]>();
-  let i = 0;
-  const varint = (): number => {
-    let value = 0;
-    let shift = 0;
-    for (;;) {
-      const byte = bytes[i++];
-      if (byte === undefined) throw new Error('truncated protobuf');
-      value += (byte & 0x7f) * 2 ** shift;
-      if (byte < 0x80) return value;
-      shift += 7;
-    }
-  };
-  while (i < bytes.length) {
-    const key = varint();
-    const field = Math.floor(key / 8);
-    const wire = key & 7;
-    if (wire === 0) varint();
-    else if (wire === 1) i += 8;
-    else if (wire === 5) i += 4;
-    else if (wire === 2) {
-      const length = varint();
-      const list = out.get(field) ?? [];
-      list.push(bytes.subarray(i, i + length));
-      out.set(field, list);
-      i += length;
-    } else throw new Error(`unsupported protobuf wire type ${wire}`);
+  for (const { field, value } of allFields(bytes)) {
+    if (typeof value === 'number') continue;
+    const list = out.get(field) ?? [];
+    list.push(value);
+    out.set(field, list);
   }
   return out;
 }
