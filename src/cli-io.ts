@@ -126,6 +126,7 @@ export const CLUSTER_OPTIONS = {
   kubeconfig: { type: 'string' },
   context: { type: 'string' },
   namespace: { type: 'string', short: 'n' },
+  'disable-compression': { type: 'boolean' },
 } as const;
 
 /** `--set NAME=VALUE`, repeatable: settings of the jobs (`run`, `schedule`, `manifests`, `check`). */
@@ -136,15 +137,26 @@ export const CLUSTER_USAGE = `  --jobs DIR              folder of job modules (d
   --kubeconfig PATH       use this kubeconfig instead of in-cluster config
   --context NAME          kubeconfig context (default: the current context)
   -n, --namespace NAME    the run's namespace (default: service account's, context's, or "default")
+  --disable-compression   do not ask the API server to gzip large answers (as kubectl's flag)
   --set NAME=VALUE        a setting of the job (repeatable; else the environment variable NAME)`;
 
 /** Resolves the cluster config from a command's flags and the process environment. */
 export function clusterConfig(
-  values: { kubeconfig?: string | undefined; context?: string | undefined; namespace?: string | undefined },
+  values: {
+    kubeconfig?: string | undefined;
+    context?: string | undefined;
+    namespace?: string | undefined;
+    'disable-compression'?: boolean | undefined;
+  },
   io: CliIo,
 ): Promise<ClusterConfig> {
   return resolveClusterConfig(
-    { kubeconfig: values.kubeconfig, context: values.context, namespace: values.namespace },
+    {
+      kubeconfig: values.kubeconfig,
+      context: values.context,
+      namespace: values.namespace,
+      disableCompression: values['disable-compression'],
+    },
     { env: io.env, homeDir: io.homeDir, secrets: io.secrets },
   );
 }

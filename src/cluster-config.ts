@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import path from 'node:path';
@@ -25,6 +25,8 @@ export interface ClusterConfig {
   secrets: SecretSet;
   /** Things the user should know, logged at the start of each run (e.g. TLS verification is off). */
   warnings: string[];
+  /** Do not ask for gzip (`--disable-compression`, or the kubeconfig cluster's `disable-compression`). */
+  disableCompression?: boolean | undefined;
 }
 
 export interface TlsOptions {
@@ -40,6 +42,8 @@ export interface ConfigFlags {
   kubeconfig?: string | undefined;
   context?: string | undefined;
   namespace?: string | undefined;
+  /** `--disable-compression`: never ask the server to gzip its answers. */
+  disableCompression?: boolean | undefined;
 }
 
 /** The environment config is read from: passed in, so tests never touch the real one. */
@@ -125,6 +129,7 @@ async function inCluster(
     caSource: caFile,
     secrets,
     warnings: [],
+    disableCompression: flags.disableCompression,
   };
 }
 
@@ -140,7 +145,7 @@ interface HttpsOptionsOut {
 
 async function fromKubeconfig(files: string[], origin: string, flags: ConfigFlags, secrets: SecretSet): Promise<ClusterConfig> {
   // Loaded only here: client-node is large, and an in-cluster run does not need it.
-  const { KubeConfig } = await import('@kubernetes/client-node');
+  const { KubeConfig, loadYaml } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   const shown = files.join(path.delimiter);
   for (const [i, file] of files.entries()) {
@@ -240,5 +245,27 @@ async function fromKubeconfig(files: string[], origin: string, flags: ConfigFlag
         : 'the system trust store',
     secrets,
     warnings,
+    disableCompression: flags.disableCompression || kubeconfigDisablesCompression(files, cluster.name, loadYaml),
   };
+}
+
+/**
+ * The cluster's `disable-compression` (kubectl and client-go read it; client-node drops it): from the first
+ * file that defines the cluster, as kubectl merges a KUBECONFIG list.
+ */
+function kubeconfigDisablesCompression(files: string[], clusterName: string, loadYaml: (text: string) => unknown): boolean {
+  for (const file of files) {
+    let clusters: unknown;
+    try {
+      clusters = (loadYaml(readFileSync(file, 'utf8')) as { clusters?: unknown } | null)?.clusters;
+    } catch {
+      continue; // already read once by client-node, which said what was wrong with it
+    }
+    if (!Array.isArray(clusters)) continue;
+    const entry = clusters.find((c) => (c as { name?: unknown } | null)?.name === clusterName) as
+      | { cluster?: Record<string, unknown> }
+      | undefined;
+    if (entry) return entry.cluster?.['disable-compression'] === true;
+  }
+  return false;
 }

@@ -49,6 +49,9 @@ const RETRYABLE_ERRNO = new Set([
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_CONNECT_TIMEOUT',
   'KUBEPOLL_REQUEST_TIMEOUT',
+  // A gzipped answer that does not inflate: cut off or mangled on the way, as a dropped connection is.
+  'Z_DATA_ERROR',
+  'Z_BUF_ERROR',
 ]);
 
 /**

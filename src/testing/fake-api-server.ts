@@ -12,7 +12,7 @@ import { inClusterEnvFor, makeToken, writeKubeconfig, writeServiceAccountDir } f
 import { reissueToken } from './continue-token.js';
 import { discoveryDocument, isBuiltinGroupVersion } from './discovery.js';
 import { get, list } from './fake-reads.js';
-import { type FakeRequest, json, parseBody, type Reply, text404 } from './fake-request.js';
+import { type FakeRequest, json, parseBody, type Reply, text404, writeBody } from './fake-request.js';
 import { create, patch, remove, update } from './fake-writes.js';
 import { fixtureSource } from './fixtures.js';
 import { openApiDocument } from './openapi.js';
@@ -62,6 +62,10 @@ export interface RecordedRequest {
   accept: string;
   /** The Content-Type of a write (the patch type), when it has a body. */
   contentType?: string;
+  /** The request's Accept-Encoding, when it has one. */
+  acceptEncoding?: string;
+  /** `gzip` when the answer was gzipped (over 128 KB, and asked for). */
+  contentEncoding?: string;
 }
 
 export interface FakeApiServerOptions {
@@ -316,10 +320,13 @@ export class FakeApiServer {
       status: 0,
       accept: String(req.headers.accept ?? ''),
       ...(req.headers['content-type'] ? { contentType: String(req.headers['content-type']) } : {}),
+      ...(req.headers['accept-encoding'] ? { acceptEncoding: String(req.headers['accept-encoding']) } : {}),
     };
     this.requests.push(record);
     res.on('finish', () => {
       record.status = res.statusCode;
+      const encoding = res.getHeader('content-encoding');
+      if (encoding !== undefined) record.contentEncoding = String(encoding);
     });
     const rawBody = await readBody(req);
     const body = rawBody.toString('utf8');
@@ -488,8 +495,7 @@ export class FakeApiServer {
   }
 
   #json(res: ServerResponse, code: number, body: object): void {
-    res.writeHead(code, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
+    writeBody(res, code, { 'content-type': 'application/json' }, JSON.stringify(body));
   }
 }
 

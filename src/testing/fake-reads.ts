@@ -6,7 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import type { KubeObject } from '../job.js';
 import { decodeToken, encodeToken } from './continue-token.js';
-import { apiVersionOf, existingOf, type FakeRequest, json, type Reply } from './fake-request.js';
+import { apiVersionOf, existingOf, type FakeRequest, json, type Reply, writeBody } from './fake-request.js';
 import { SelectorError } from './selectors.js';
 import * as S from './status.js';
 import type { ListPage } from './store.js';
@@ -97,7 +97,6 @@ export function list(req: FakeRequest, res: ServerResponse): Reply | undefined {
     });
   }
   const head = JSON.stringify({ kind: resource.listKind, apiVersion: apiVersionOf(resource), metadata }).slice(0, -1);
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(`${head},"items":[${page.itemsJson.join(',')}]}`);
+  writeBody(res, 200, { 'content-type': 'application/json' }, `${head},"items":[${page.itemsJson.join(',')}]}`);
   return undefined;
 }

@@ -1,4 +1,6 @@
 /** One routed request to the fake API server, and what it answers: the types the read and write handlers share. */
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { KubeObject } from '../job.js';
 import * as S from './status.js';
 import type { ServedResource, Store } from './store.js';
@@ -16,6 +18,28 @@ export interface FakeRequest {
   contentType: string;
   accept: string;
   userAgent: string;
+}
+
+/** kube-apiserver gzips an answer longer than this when the request asks for gzip (responsewriters/writers.go). */
+export const GZIP_THRESHOLD_BYTES = 128 * 1024;
+
+/**
+ * Writes an answer as kube-apiserver does: gzipped at level 1, with `Vary: Accept-Encoding`, when it is over
+ * 128 KB and `Accept-Encoding` lists `gzip` (the token exactly: `gzip;q=1` is not it).
+ */
+export function writeBody(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body: string): void {
+  const accepts = String(res.req?.headers['accept-encoding'] ?? '')
+    .split(',')
+    .some((token) => token.trim() === 'gzip');
+  if (accepts && Buffer.byteLength(body) > GZIP_THRESHOLD_BYTES) {
+    res.setHeader('content-encoding', 'gzip'); // set, not passed to writeHead: the request log reads it back
+    res.setHeader('vary', 'Accept-Encoding');
+    res.writeHead(status, headers);
+    res.end(gzipSync(body, { level: 1 }));
+    return;
+  }
+  res.writeHead(status, headers);
+  res.end(body);
 }
 
 /** A JSON answer, or plain text (`404 page not found`). */

@@ -45,6 +45,8 @@ export interface RunJobOptions {
   shard?: { index: number; count: number };
   /** The client-side rate limit, instead of the job's. */
   rateLimit?: { qps?: number; burst?: number };
+  /** Do not ask the server to gzip large answers, as `--disable-compression`. */
+  disableCompression?: boolean;
 }
 
 export interface TestRun {
@@ -56,6 +58,8 @@ export interface TestRun {
   logs: Record<string, unknown>[];
   /** Requests the run sent (every attempt). */
   requests: number;
+  /** Response body bytes as they came over the wire (gzipped, when the server compressed them). */
+  bytesReceived: number;
   retries: number;
   /** Writes sent (under dry run: the writes the real run would send). */
   writes: number;
@@ -99,7 +103,7 @@ export async function runJob<S extends SettingsSpec>(
   });
   // The same in-cluster config a pod gets: the cluster's service-account directory and address.
   const config = await resolveClusterConfig(
-    { namespace: options.namespace },
+    { namespace: options.namespace, disableCompression: options.disableCompression },
     { env: cluster.inClusterEnv, homeDir: cluster.dir },
   );
   const restore = options.rbac === 'cluster' ? async () => {} : await cluster.grantForRun(loaded, config.namespace);
@@ -120,6 +124,7 @@ export async function runJob<S extends SettingsSpec>(
       error: report.error,
       logs: lines.map((l) => JSON.parse(l) as Record<string, unknown>),
       requests: report.requests,
+      bytesReceived: report.bytesReceived,
       retries: report.retries,
       writes: report.writes,
       throttledMs: report.throttledMs,

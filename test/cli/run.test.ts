@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from '../../src/testing/index.js';
 import { type CliResult, ROOT, runCli } from '../support/cli.js';
-import { configMap } from '../support/cluster.js';
+import { configMap, widgetObjects } from '../support/cluster.js';
 
 const JOBS = path.join(ROOT, 'test', 'fixtures', 'jobs');
 const WIDGET_FIXTURES = 'test/fixtures/cluster/*.yaml';
@@ -243,6 +243,33 @@ describe('resilience through the CLI', () => {
     expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(lastLine(result).result).toEqual({ n: 10 });
     expect(cluster.requests.map((r) => r.status)).toContain(410);
+  });
+});
+
+describe('compression', () => {
+  it('asks for gzip, so a large page comes gzipped; --disable-compression asks for none; the same list either way', async () => {
+    const objects = widgetObjects(1100).map((o) =>
+      o.kind === 'Widget' ? { ...o, spec: { ...(o.spec as object), note: 'x'.repeat(400) } } : o,
+    );
+    cluster = await startTestCluster({ objects });
+    const runs: Record<string, unknown>[] = [];
+    for (const flags of [[], ['--disable-compression']]) {
+      const before = cluster.requests.length;
+      const result = await runCli(['run', 'count-widgets', '--jobs', JOBS, ...flags], { env: cluster.inClusterEnv });
+      expect(result.code, result.stderr).toBe(0);
+      runs.push(lastLine(result).result as Record<string, unknown>);
+      const lists = cluster.requests.slice(before).filter((r) => r.path.endsWith('/widgets'));
+      expect(lists).toHaveLength(3);
+      if (flags.length === 0) {
+        expect(lists.every((r) => r.acceptEncoding === 'gzip')).toBe(true);
+        // The two full pages of 500 are over 128 KB, so gzipped; the last, of 100, is not.
+        expect(lists.map((r) => r.contentEncoding)).toEqual(['gzip', 'gzip', undefined]);
+      } else {
+        expect(lists.every((r) => r.acceptEncoding === undefined && r.contentEncoding === undefined)).toBe(true);
+      }
+    }
+    expect((runs[0] as { names: string[] }).names).toHaveLength(1100);
+    expect(runs[1]).toEqual(runs[0]);
   });
 });
 

@@ -1,4 +1,6 @@
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GZIP_THRESHOLD_BYTES } from '../../src/testing/fake-request.js';
 import { startTestCluster, type TestCluster } from '../../src/testing/index.js';
 import { widgetObjects } from '../support/cluster.js';
 import { http } from '../support/http.js';
@@ -225,5 +227,35 @@ describe('discovery', () => {
       (n) => n.metadata.name,
     );
     expect(names).not.toContain('tema-a');
+  });
+});
+
+describe('gzip, as kube-apiserver answers', () => {
+  let big: TestCluster;
+  beforeAll(async () => {
+    big = await startTestCluster({ objects: widgetObjects(1500) });
+  });
+  afterAll(async () => {
+    await big?.stop();
+  });
+
+  it('an answer over 128 KB is gzipped when the request asks for gzip, with Vary: Accept-Encoding', async () => {
+    const plain = await http(big, 'GET', WIDGETS);
+    expect(plain.bytes.length).toBeGreaterThan(GZIP_THRESHOLD_BYTES);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    const zipped = await http(big, 'GET', WIDGETS, { headers: { 'accept-encoding': 'deflate, gzip' } });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers.vary).toBe('Accept-Encoding');
+    expect(zipped.bytes.length).toBeLessThan(plain.bytes.length / 4);
+    expect(JSON.parse(gunzipSync(zipped.bytes).toString())).toEqual(plain.json());
+  });
+
+  it('a small answer, or one that asks for gzip only with a q-value, comes uncompressed (as Go matches the token)', async () => {
+    const small = await http(big, 'GET', `${WIDGETS}?limit=10`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(small.headers['content-encoding']).toBeUndefined();
+    expect(names(small.json())).toHaveLength(10);
+    const weighted = await http(big, 'GET', WIDGETS, { headers: { 'accept-encoding': 'gzip;q=1.0' } });
+    expect(weighted.headers['content-encoding']).toBeUndefined();
+    expect(names(weighted.json())).toHaveLength(1500);
   });
 });

@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClusterConfig } from '../../src/cluster-config.js';
 import { exitCodeFor } from '../../src/exit-codes.js';
@@ -20,11 +21,11 @@ afterEach(async () => {
 });
 
 /** A raw HTTPS server: `onSocket` writes whatever bytes it likes after the request arrives. */
-async function rawServer(onRequest: (socket: Socket) => void): Promise<string> {
+async function rawServer(onRequest: (socket: Socket, head: string) => void): Promise<string> {
   const server = createHttpsServer({ cert: certs.certPem, key: certs.keyPem });
   server.on('secureConnection', (socket: Socket) => {
     sockets.add(socket);
-    socket.once('data', () => onRequest(socket));
+    socket.once('data', (data: Buffer) => onRequest(socket, data.toString('latin1')));
   });
   servers.push(server);
   server.listen(0, '127.0.0.1');
@@ -130,6 +131,98 @@ describe('a response larger than the cap fails cleanly, without buffering it all
     expect(error).toMatchObject({ errno: 'KUBEPOLL_RESPONSE_TOO_LARGE' });
     // It stopped near the cap, not after the server's whole (endless) body.
     expect(sent).toBeLessThan(64 * 1024 * 1024);
+  });
+});
+
+/** A whole HTTP/1.1 answer with a body of its own (content-length), in `content-encoding` when given. */
+function answer(socket: Socket, body: Buffer, encoding?: string): void {
+  socket.write(
+    `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n${encoding ? `content-encoding: ${encoding}\r\n` : ''}content-length: ${body.length}\r\n\r\n`,
+  );
+  socket.write(body);
+}
+
+describe('gzip, as client-go and kubectl ask for it', () => {
+  const page = Buffer.from(
+    JSON.stringify({
+      kind: 'ConfigMapList',
+      metadata: {},
+      items: Array.from({ length: 400 }, (_, i) => ({ metadata: { name: `cm-${i}` } })),
+    }),
+  );
+
+  it('asks for gzip and reads a gzipped answer; what it counts as received is the bytes on the wire', async () => {
+    let head = '';
+    const url = await rawServer((socket, h) => {
+      head = h;
+      answer(socket, gzipSync(page, { level: 1 }), 'gzip');
+    });
+    const transport = createTransport(config(url));
+    const response = await transport.send(request());
+    await transport.close();
+    expect(head.toLowerCase()).toContain('\r\naccept-encoding: gzip\r\n');
+    expect(response.body.equals(page)).toBe(true);
+    expect(transport.bytesReceived).toBe(gzipSync(page, { level: 1 }).length);
+    expect(transport.bytesReceived).toBeLessThan(page.length / 4);
+  });
+
+  it('with disableCompression it does not ask, and an uncompressed answer is read as it comes', async () => {
+    let head = '';
+    const url = await rawServer((socket, h) => {
+      head = h;
+      answer(socket, page);
+    });
+    const transport = createTransport({ ...config(url), disableCompression: true });
+    const response = await transport.send(request());
+    await transport.close();
+    expect(head.toLowerCase()).not.toContain('accept-encoding');
+    expect(response.body.equals(page)).toBe(true);
+    expect(transport.bytesReceived).toBe(page.length);
+  });
+
+  it('a small answer that inflates past the cap (a gzip bomb) is refused at the cap', async () => {
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20), { level: 9 });
+    expect(bomb.length).toBeLessThan(1024 * 1024); // it passes the cap on the wire
+    const url = await rawServer((socket) => answer(socket, bomb, 'gzip'));
+    const transport = createTransport(config(url), { maxResponseBytes: 1024 * 1024 });
+    const error = await transport.send(request()).catch((e: unknown) => e);
+    await transport.close();
+    expect(error).toBeInstanceOf(TransportError);
+    expect((error as TransportError).errno).toBe('KUBEPOLL_RESPONSE_TOO_LARGE');
+    expect((error as Error).message).toMatch(/larger than 1 MiB \(--max-response-mb\)/);
+    expect(classifyFailure(error, 'GET').action).toBe('fail');
+  });
+
+  it('a corrupt or cut-off gzip answer is a transport error that says so, retried like a dropped connection', async () => {
+    const zipped = gzipSync(page);
+    for (const [body, errno, what] of [
+      [
+        Buffer.concat([zipped.subarray(0, 10), Buffer.from('not deflate data at all'), zipped.subarray(40)]),
+        'Z_DATA_ERROR',
+        'a corrupt gzip answer',
+      ],
+      [zipped.subarray(0, zipped.length - 100), 'Z_BUF_ERROR', 'a truncated gzip answer'],
+    ] as const) {
+      const url = await rawServer((socket) => answer(socket, body, 'gzip'));
+      const transport = createTransport(config(url));
+      const error = await transport.send(request()).catch((e: unknown) => e);
+      await transport.close();
+      expect(error).toBeInstanceOf(TransportError);
+      expect((error as TransportError).errno).toBe(errno);
+      expect((error as Error).message).toBe(`list configmaps in namespace default: ${what} (${errno}) talking to ${url}`);
+      expect(classifyFailure(error, 'GET').action).toBe('retry');
+    }
+  });
+
+  it('an encoding it did not ask for is refused by name, not handed on as JSON', async () => {
+    const url = await rawServer((socket) => answer(socket, Buffer.from('\x1b\x00\xf8\x00'), 'br'));
+    const transport = createTransport(config(url));
+    const error = await transport.send(request()).catch((e: unknown) => e);
+    await transport.close();
+    expect(error).toBeInstanceOf(TransportError);
+    expect((error as Error).message).toBe(
+      `list configmaps in namespace default: an answer in content-encoding "br", which kubepoll does not read (KUBEPOLL_UNKNOWN_ENCODING) talking to ${url}`,
+    );
   });
 });
 

@@ -6,10 +6,16 @@ export async function http(
   cluster: TestCluster,
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
   path: string,
-  options: { body?: unknown; contentType?: string; token?: string | null } = {},
-): Promise<{ status: number; headers: Record<string, unknown>; text: string; json: () => Record<string, unknown> }> {
+  options: { body?: unknown; contentType?: string; token?: string | null; headers?: Record<string, string> } = {},
+): Promise<{
+  status: number;
+  headers: Record<string, unknown>;
+  text: string;
+  bytes: Buffer;
+  json: () => Record<string, unknown>;
+}> {
   const dispatcher = new Agent({ connect: { ca: cluster.caPem } });
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...options.headers };
   const token = options.token === undefined ? cluster.token : options.token;
   if (token !== null) headers.authorization = `Bearer ${token}`;
   if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
@@ -20,8 +26,9 @@ export async function http(
       dispatcher,
       body: options.body === undefined ? null : JSON.stringify(options.body),
     });
-    const text = await response.body.text();
-    return { status: response.statusCode, headers: response.headers, text, json: () => JSON.parse(text) };
+    const bytes = Buffer.from(await response.body.arrayBuffer());
+    const text = bytes.toString('utf8');
+    return { status: response.statusCode, headers: response.headers, text, bytes, json: () => JSON.parse(text) };
   } finally {
     await dispatcher.close();
   }

@@ -168,6 +168,33 @@ describe('TLS settings fail closed', () => {
     ]);
   });
 
+  it("compression is asked for unless the cluster's disable-compression or --disable-compression turns it off", async () => {
+    const file = path.join(dir, 'config');
+    await writeFile(
+      file,
+      kubeconfig([{ name: 'dev' }, { name: 'quiet' }], 'dev').replace(
+        'server: https://quiet.example:6443',
+        'server: https://quiet.example:6443\n    disable-compression: true',
+      ),
+    );
+    const resolve = (flags: { context?: string; disableCompression?: boolean }) =>
+      resolveClusterConfig({ kubeconfig: file, ...flags }, { env: {}, homeDir: homeDir() });
+    expect((await resolve({})).disableCompression).toBe(false);
+    expect((await resolve({ context: 'quiet' })).disableCompression).toBe(true);
+    expect((await resolve({ disableCompression: true })).disableCompression).toBe(true);
+    // In a KUBECONFIG list the cluster may be in any of the files (client-node refuses a cluster defined twice).
+    const other = path.join(dir, 'other');
+    await writeFile(other, kubeconfig([{ name: 'prod' }], 'quiet'));
+    const env = { KUBECONFIG: `${other}${path.delimiter}${file}` };
+    expect((await resolveClusterConfig({}, { env, homeDir: homeDir() })).disableCompression).toBe(true);
+    const sa = await serviceAccount();
+    const inCluster = { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443', KUBEPOLL_SERVICEACCOUNT_DIR: sa };
+    expect((await resolveClusterConfig({}, { env: inCluster, homeDir: homeDir() })).disableCompression).toBeFalsy();
+    expect(
+      (await resolveClusterConfig({ disableCompression: true }, { env: inCluster, homeDir: homeDir() })).disableCompression,
+    ).toBe(true);
+  });
+
   it('a kubeconfig whose certificate-authority file is empty is refused', async () => {
     const ca = path.join(dir, 'empty-ca.crt');
     await writeFile(ca, '');
