@@ -6,8 +6,8 @@
  * job is past it: 1.14× from 10,000 to 100,000 objects for a bare loop doing
  * just that, against a target of 1.3×).
  *
- * A page that does not parse, or whose `items` is no array, goes to the
- * scanner below, to say exactly what is wrong and still hand out the items
+ * A page that does not parse, whose `items` is no array, or that is larger than
+ * `WHOLE_PARSE_MAX_BYTES` goes to the scanner below, to say exactly what is wrong and still hand out the items
  * before a bad one. The scanner finds the byte range of each item (and parses
  * every other top-level value, which is small), and items are parsed a few at
  * a time (`PARSE_BATCH`) as the job consumes them. Inside an item it only
@@ -237,7 +237,13 @@ function skipStringFast(b: Buffer, i: number): number {
  * Reads a list response into a `ListPage`, or throws a `ProtocolError` that
  * names the request and what is wrong with the answer.
  */
-export function readListPage(body: Buffer, request: RequestDescription, scrub: (text: string) => string = (t) => t): ListPage {
+export function readListPage(
+  body: Buffer,
+  request: RequestDescription,
+  scrub: (text: string) => string = (t) => t,
+  /** Larger pages go to the scanner (tests pass 0 to send every page there). */
+  wholeParseMaxBytes = WHOLE_PARSE_MAX_BYTES,
+): ListPage {
   const where = describeRequest(request);
   // JSON.parse quotes the text it choked on: the server's text, so it is scrubbed of credentials.
   const invalid = (what: string) =>
@@ -245,7 +251,7 @@ export function readListPage(body: Buffer, request: RequestDescription, scrub: (
   let metadata: unknown;
   let itemAt: (index: number) => unknown;
   let count: number;
-  const whole = parseWhole(body);
+  const whole = body.length <= wholeParseMaxBytes ? parseWhole(body) : undefined;
   const scanned = whole === undefined ? scanListPage(body) : undefined;
   if (whole !== undefined) {
     metadata = whole.metadata;
@@ -299,6 +305,13 @@ export function readListPage(body: Buffer, request: RequestDescription, scrub: (
     },
   };
 }
+
+/**
+ * Pages up to this size are parsed whole (a page of 500 typical objects is about 1 MB). A larger one goes to
+ * the scanner, which holds only item offsets until the job takes each item: 128 MiB of `{"items":[{},{},...]}`,
+ * which gzips to about 130 KB, would otherwise become gigabytes of objects before the first could be refused.
+ */
+export const WHOLE_PARSE_MAX_BYTES = 8 * 1024 * 1024;
 
 /**
  * The page as one `JSON.parse`, when it parses and its `items` is an array (or `null`): the common case, and

@@ -49,7 +49,7 @@ const RETRYABLE_ERRNO = new Set([
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_CONNECT_TIMEOUT',
   'KUBEPOLL_REQUEST_TIMEOUT',
-  // A gzipped answer that does not inflate: cut off or mangled on the way, as a dropped connection is.
+  // A gzipped answer that does not inflate: cut off or mangled on the way, as a dropped connection is (reads only).
   'Z_DATA_ERROR',
   'Z_BUF_ERROR',
 ]);
@@ -77,6 +77,8 @@ export function classifyFailure(error: unknown, method: HttpMethod): RetryDecisi
   }
   if (error instanceof TransportError) {
     if (error.notSent) return { action: 'retry', atLeastMs: 0 };
+    // A write's answer that does not inflate came after its 2xx status: the write was done, so it is not sent again.
+    if (error.errno.startsWith('Z_') && method !== 'GET') return { action: 'fail' };
     if (RETRYABLE_ERRNO.has(error.errno) && method !== 'POST') return { action: 'retry', atLeastMs: 0 };
   }
   return { action: 'fail' };

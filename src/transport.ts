@@ -138,10 +138,14 @@ export function createTransport(config: ClusterConfig, options: TransportOptions
         });
         const declared = Number(header(response.headers['content-length']) ?? Number.NaN);
         if (declared > maxResponseBytes) {
-          response.body.destroy();
+          discard(response.body);
           throw Object.assign(new Error('declared content-length over the cap'), { code: 'UND_ERR_RES_EXCEEDED_MAX_SIZE' });
         }
-        const encoding = (header(response.headers['content-encoding']) ?? '').trim().toLowerCase();
+        // Repeated header lines are one list (RFC 9110): `gzip` twice is not `gzip`, and is refused below.
+        const encodingHeader = response.headers['content-encoding'];
+        const encoding = (Array.isArray(encodingHeader) ? encodingHeader.join(', ') : (encodingHeader ?? ''))
+          .trim()
+          .toLowerCase();
         let body: Buffer;
         if (encoding === '' || encoding === 'identity') {
           const chunks: Buffer[] = [];
@@ -151,17 +155,24 @@ export function createTransport(config: ClusterConfig, options: TransportOptions
           }
           body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
         } else if (encoding === 'gzip' || encoding === 'x-gzip') {
-          body = await gunzip(response.body, maxResponseBytes, (bytes) => {
-            bytesReceived += bytes;
-          });
+          try {
+            body = await gunzip(response.body, maxResponseBytes, (bytes) => {
+              bytesReceived += bytes;
+            });
+          } catch (error) {
+            // An error answer (401, 403, 429, ...) whose body does not inflate is still that answer: classified by
+            // its status (a 401 re-reads the token, a 403 is final), not retried as a broken transfer.
+            const code = (error as { code?: unknown }).code;
+            if (response.statusCode >= 400 && typeof code === 'string' && code.startsWith('Z_')) body = Buffer.alloc(0);
+            else throw error;
+          }
         } else {
-          response.body.destroy();
-          throw Object.assign(
-            new Error(`an answer in content-encoding ${JSON.stringify(encoding.slice(0, 40))}, which kubepoll does not read`),
-            {
-              code: 'KUBEPOLL_UNKNOWN_ENCODING',
-            },
-          );
+          discard(response.body);
+          // The server's text goes into the message only when it looks like an encoding's name (never, say, a token).
+          const named = /^[a-z0-9._-]{1,20}$/.test(encoding) ? `"${encoding}"` : 'that it names';
+          throw Object.assign(new Error(`an answer in a content-encoding ${named}, which kubepoll does not read`), {
+            code: 'KUBEPOLL_UNKNOWN_ENCODING',
+          });
         }
         return {
           status: response.statusCode,
@@ -197,11 +208,13 @@ const GUNZIP_CHUNK = 256 * 1024;
 async function gunzip(body: AsyncIterable<Buffer>, maxBytes: number, onWireBytes: (bytes: number) => void): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  await pipeline(
+  let wire = 0;
+  const inflating = pipeline(
     body,
     async function* (source: AsyncIterable<Buffer>) {
       for await (const chunk of source) {
         onWireBytes(chunk.length);
+        wire += chunk.length;
         yield chunk;
       }
     },
@@ -216,7 +229,20 @@ async function gunzip(body: AsyncIterable<Buffer>, maxBytes: number, onWireBytes
       }
     },
   );
+  try {
+    await inflating;
+  } catch (error) {
+    // No bytes at all under `Content-Encoding: gzip` (a 204-like answer) is an empty body, as client-go reads it.
+    if (wire === 0 && (error as { code?: unknown }).code === 'Z_BUF_ERROR') return Buffer.alloc(0);
+    throw error;
+  }
   return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+}
+
+/** Drops a body unread; undici's "aborted" error that follows has a listener, so it is no uncaught exception. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
 }
 
 function header(value: string | string[] | undefined): string | undefined {
