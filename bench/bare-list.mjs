@@ -1,6 +1,6 @@
 // The practical limit: a bare Node script paging the same list with undici fetch and one connection pool
 // (an Agent), as someone would write it by hand. fetch asks for gzip (Accept-Encoding), as browsers, Go's
-// client and kubectl do; pass `identity` to ask for uncompressed pages, as kubepoll does.
+// client and kubectl do (and kubepoll, unless --disable-compression); pass `identity` to ask for uncompressed pages.
 // Usage: node bench/bare-list.mjs <server> <caFile> <tokenFile> <path> [identity]
 import { readFileSync } from 'node:fs';
 import { Agent, fetch } from 'undici';

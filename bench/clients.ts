@@ -54,7 +54,12 @@ async function measured(target: Target, start: () => Promise<Timed>, check: (r: 
 }
 
 /** `kubepoll run <job>` in-cluster style, checked: every object counted, exactly ⌈N/limit⌉ requests. */
-export function kubepoll(key: string, label: string, job: string, metadataOnly = false, cli = CLI): Client {
+export function kubepoll(
+  key: string,
+  label: string,
+  job: string,
+  { metadataOnly = false, cli = CLI, args = [] }: { metadataOnly?: boolean; cli?: string; args?: string[] } = {},
+): Client {
   return {
     key,
     label,
@@ -62,7 +67,7 @@ export function kubepoll(key: string, label: string, job: string, metadataOnly =
       let reportedRequests = 0;
       const run = await measured(
         target,
-        () => timedNode([cli, 'run', job, '--log-level', 'info'], target.inClusterEnv),
+        () => timedNode([cli, 'run', job, '--log-level', 'info', ...args], target.inClusterEnv),
         (r) =>
           expectOk(label, r, () => {
             const last = lastJsonLine<FinishedLine>(r);
@@ -85,12 +90,18 @@ export function kubepoll(key: string, label: string, job: string, metadataOnly =
   };
 }
 
-export const kubepollList = kubepoll('kubepoll', 'kubepoll run (CLI), ctx.list', 'bench/jobs/list-all.mjs');
+export const kubepollList = kubepoll('kubepoll', 'kubepoll run (CLI), ctx.list (asks for gzip)', 'bench/jobs/list-all.mjs');
+export const kubepollUncompressed = kubepoll(
+  'kubepollUncompressed',
+  'kubepoll run --disable-compression (CLI), ctx.list',
+  'bench/jobs/list-all.mjs',
+  { args: ['--disable-compression'] },
+);
 export const kubepollMetadata = kubepoll(
   'kubepollMetadata',
   'kubepoll run (CLI), ctx.list { metadataOnly: true }',
   'bench/jobs/list-metadata.mjs',
-  true,
+  { metadataOnly: true },
 );
 
 /**
@@ -98,7 +109,7 @@ export const kubepollMetadata = kubepoll(
  * commit before a change: `git worktree add /tmp/before <commit> && cd /tmp/before && npm ci && npm run build`.
  */
 export const kubepollBaseline = (cli: string) =>
-  kubepoll('kubepollBaseline', `kubepoll run (CLI) built from ${cli}`, 'bench/jobs/list-all.mjs', false, cli);
+  kubepoll('kubepollBaseline', `kubepoll run (CLI) built from ${cli}`, 'bench/jobs/list-all.mjs', { cli });
 
 const countIs = (label: string, target: Target) => (r: Timed) =>
   expectOk(label, r, () => lastJsonLine<{ count?: number }>(r).count === target.objects);
@@ -116,7 +127,7 @@ export const bareLoop: Client = {
 
 export const bareIdentity: Client = {
   key: 'bareIdentity',
-  label: 'bare Node script, Accept-Encoding: identity (uncompressed, as kubepoll)',
+  label: 'bare Node script, Accept-Encoding: identity (uncompressed, as kubepoll --disable-compression)',
   run: (target) =>
     measured(
       target,
@@ -136,21 +147,19 @@ export const clientNode: Client = {
     ),
 };
 
-export const rawFloor: Client = {
-  key: 'raw',
-  label: 'server floor: undici.request, bodies drained, not parsed',
+const floor = (key: string, label: string, gzip: boolean): Client => ({
+  key,
+  label,
   run: (target) =>
     measured(
       target,
-      () => timedNode(['bench/raw-list.mjs', target.url, target.caFile, target.tokenFile, LIST_PATH]),
-      (r) =>
-        expectOk(
-          'raw server floor',
-          r,
-          () => lastJsonLine<{ pages?: number }>(r).pages === Math.ceil(target.objects / PAGE_SIZE),
-        ),
+      () => timedNode(['bench/raw-list.mjs', target.url, target.caFile, target.tokenFile, LIST_PATH, ...(gzip ? ['gzip'] : [])]),
+      (r) => expectOk(label, r, () => lastJsonLine<{ pages?: number }>(r).pages === Math.ceil(target.objects / PAGE_SIZE)),
     ),
-};
+});
+
+export const rawFloor = floor('raw', 'server floor: undici.request, bodies drained, not parsed', false);
+export const rawFloorGzip = floor('rawGzip', 'server floor, asks for gzip: undici.request, bodies inflated, not parsed', true);
 
 let kubectlHome: string | undefined;
 

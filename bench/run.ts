@@ -7,7 +7,8 @@
  * - `lists`: a list of every widget (objects of about 1.3 KB, pages of 500),
  *   each client a process of its own from start to exit, clients alternating
  *   round by round (the order rotates each round), on
- *   (a) the project's fake API server, BENCH_N objects (default 100,000);
+ *   (a) the project's fake API server, BENCH_N objects (default 100,000;
+ *       BENCH_FAKE=0 leaves its lists out);
  *   (b) nginx (Debian's `nginx-light`) serving the fake's own pages as static
  *       files over TLS with tcp_nodelay: a server we did not write
  *       (BENCH_NGINX=0 skips it; without nginx the bench says how to install it);
@@ -20,7 +21,10 @@
  *   paged listClusterCustomObject loop, kubectl when it is on the PATH
  *   (BENCH_KUBECTL=0 skips it; BENCH_KUBECTL_ROUNDS, default 3, since one
  *   kubectl list of 100,000 takes about 45 s), and a server floor that drains
- *   the pages unparsed. Each reports its CPU time (and peak RSS and wire bytes,
+ *   the pages unparsed. Where the server gzips (the fake and kube-apiserver;
+ *   nginx serving files does not), also kubepoll with --disable-compression, the
+ *   bare loop asking for identity, and the floor asking for gzip.
+ *   BENCH_CLIENTS=kubepoll,bare,... keeps only the clients with those keys. Each reports its CPU time (and peak RSS and wire bytes,
  *   for the Node ones); the server's CPU, list requests and bytes are measured
  *   at the server. kubepoll must make exactly ⌈N/500⌉ requests, or the bench fails.
  * - `profile`: `node --cpu-prof` of the kubepoll run and of the bare loop
@@ -59,8 +63,10 @@ import {
   kubepollBaseline,
   kubepollList,
   kubepollMetadata,
+  kubepollUncompressed,
   PAGE_SIZE,
   rawFloor,
+  rawFloorGzip,
   removeKubectlHome,
 } from './clients.ts';
 import { coldStart } from './cold-start.ts';
@@ -131,15 +137,22 @@ async function main() {
     notes,
     load: { start: loadavg() },
   };
-  const withKubectl = (clients: Client[]) => (kubectlAt ? [...clients, kubectl] : clients);
+  // BENCH_CLIENTS=kubepoll,bare,... keeps only those clients (keys as in the table), for a quick look.
+  const only = env.BENCH_CLIENTS ? new Set(env.BENCH_CLIENTS.split(',').map((c) => c.trim())) : undefined;
+  const chosen = (clients: Client[]) => clients.filter((c) => !only || only.has(c.key));
+  const withKubectl = (clients: Client[]) => chosen(kubectlAt ? [...clients, kubectl] : clients);
   const listClients = [kubepollList, kubepollMetadata, bareLoop, clientNode, rawFloor];
   if (env.BENCH_BASELINE_CLI) listClients.splice(1, 0, kubepollBaseline(path.resolve(env.BENCH_BASELINE_CLI)));
+  // Where the server gzips (the fake and kube-apiserver do, as asked; nginx serving files does not), the same
+  // clients without compression, and the floor with it.
+  const compressingClients = [...listClients, kubepollUncompressed, bareIdentity, rawFloorGzip];
 
   if (PARTS.has('lists') || PARTS.has('memory') || PARTS.has('profile')) {
     log(`fake API server: seeding ${N} widgets`);
     const fake = await startFake(N);
     try {
-      if (PARTS.has('lists')) results.lists.fake = await listRounds(fake, withKubectl(listClients), KUBECTL_ROUNDS);
+      if (PARTS.has('lists') && env.BENCH_FAKE !== '0')
+        results.lists.fake = await listRounds(fake, withKubectl(compressingClients), KUBECTL_ROUNDS);
       const nginx =
         !PARTS.has('lists') && !PARTS.has('profile')
           ? { missing: 'not needed' }
@@ -210,7 +223,7 @@ async function main() {
     const server = await startRealApiServer(N_REAL);
     try {
       results.apiserverIdleCpuMsPerSecond = server.idleCpuMsPerSecond;
-      results.lists.apiserver = await listRounds(server, withKubectl([...listClients, bareIdentity]), KUBECTL_ROUNDS);
+      results.lists.apiserver = await listRounds(server, withKubectl(compressingClients), KUBECTL_ROUNDS);
     } finally {
       await server.stop();
     }
