@@ -1,21 +1,21 @@
 /**
- * Reads a list page. The common case is one `JSON.parse` of the page, as a bare
- * fetch loop does, with each item let go as the job takes it: measured in
- * bench/ (README, Benchmarks) that is the least CPU per page, and peak memory
- * stays flat in the length of the list (a page of objects dies young once the
- * job is past it: 1.14× from 10,000 to 100,000 objects for a bare loop doing
- * just that, against a target of 1.3×).
+ * Reads a list page without materialising it. A page of 500 objects is about
+ * half a megabyte of JSON: `JSON.parse` of it as one string puts the string in
+ * V8's large-object space and the 500 objects in the old generation, where they
+ * stay until a full GC, so peak memory grows with the length of the list. This
+ * scanner finds the byte range of each item (and parses every other top-level
+ * value, which is small), and the client parses items one at a time as the job
+ * consumes them: the page bytes stay outside the V8 heap, each object dies
+ * young, and memory is bounded by a page of bytes.
  *
- * A page that does not parse, whose `items` is no array, or that is larger than
- * `WHOLE_PARSE_MAX_BYTES` goes to the scanner below, to say exactly what is wrong and still hand out the items
- * before a bad one. The scanner finds the byte range of each item (and parses
- * every other top-level value, which is small), and items are parsed a few at
- * a time (`PARSE_BATCH`) as the job consumes them. Inside an item it only
- * tracks nesting and jumps to each string's closing quote with
- * `Buffer.indexOf` (native memchr); what is inside the item (escapes, control
- * characters, numbers) is checked by `JSON.parse` when the item is read. (It
- * was the only path until a whole-page parse was measured to cost less CPU,
- * for about 10 MiB more peak memory at 100,000 objects.)
+ * Speed (measured in bench/, see the README's Benchmarks): inside an item the
+ * scanner only tracks nesting and jumps to each string's closing quote with
+ * `Buffer.indexOf` (native memchr) instead of testing every byte in JS; what is
+ * inside the item (escapes, control characters, numbers) is checked by
+ * `JSON.parse` when the item is read, as before. Items are parsed a few at a
+ * time (`PARSE_BATCH`) with one `JSON.parse` of `[item,item,...]`: one call per
+ * item cost more than parsing the whole page at once, and a small batch stays
+ * young-generation garbage, which a whole page does not.
  *
  * The page is held to what the Kubernetes API promises (an object whose
  * `items` is an array (or `null`, Go's empty slice) of objects with `metadata.name`, and a string
@@ -40,7 +40,7 @@ export interface ScannedPage {
 export interface ListPage {
   continueToken: string | undefined;
   count: number;
-  /** Item `index`, read once each (the page lets go of it); throws a `ProtocolError` when it is not an object with `metadata.name`. */
+  /** Parses item `index`; throws a `ProtocolError` when it is not an object with `metadata.name`. */
   item(index: number): KubeObject;
 }
 
@@ -237,13 +237,7 @@ function skipStringFast(b: Buffer, i: number): number {
  * Reads a list response into a `ListPage`, or throws a `ProtocolError` that
  * names the request and what is wrong with the answer.
  */
-export function readListPage(
-  body: Buffer,
-  request: RequestDescription,
-  scrub: (text: string) => string = (t) => t,
-  /** Larger pages go to the scanner (tests pass 0 to send every page there). */
-  wholeParseMaxBytes = WHOLE_PARSE_MAX_BYTES,
-): ListPage {
+export function readListPage(body: Buffer, request: RequestDescription, scrub: (text: string) => string = (t) => t): ListPage {
   const where = describeRequest(request);
   // JSON.parse quotes the text it choked on: the server's text, so it is scrubbed of credentials.
   const invalid = (what: string) =>
@@ -251,18 +245,8 @@ export function readListPage(
   let metadata: unknown;
   let itemAt: (index: number) => unknown;
   let count: number;
-  const whole = body.length <= wholeParseMaxBytes ? parseWhole(body) : undefined;
-  const scanned = whole === undefined ? scanListPage(body) : undefined;
-  if (whole !== undefined) {
-    metadata = whole.metadata;
-    const items = whole.items;
-    count = items.length;
-    itemAt = (index) => {
-      const item = items[index];
-      items[index] = undefined; // handed out: the page no longer keeps it alive
-      return item;
-    };
-  } else if (scanned?.items !== undefined) {
+  const scanned = scanListPage(body);
+  if (scanned?.items !== undefined) {
     const ranges = scanned.items;
     metadata = scanned.metadata;
     count = ranges.length / 2;
@@ -304,31 +288,6 @@ export function readListPage(
       return item as KubeObject;
     },
   };
-}
-
-/**
- * Pages up to this size are parsed whole (a page of 500 typical objects is about 1 MB). A larger one goes to
- * the scanner, which holds only item offsets until the job takes each item: 128 MiB of `{"items":[{},{},...]}`,
- * which gzips to about 130 KB, would otherwise become gigabytes of objects before the first could be refused.
- */
-export const WHOLE_PARSE_MAX_BYTES = 8 * 1024 * 1024;
-
-/**
- * The page as one `JSON.parse`, when it parses and its `items` is an array (or `null`): the common case, and
- * the fastest. Anything else (`undefined`) goes to the scanner, which says which item is wrong and still hands
- * out the items before it.
- */
-function parseWhole(body: Buffer): { metadata: unknown; items: unknown[] } | undefined {
-  let list: unknown;
-  try {
-    list = JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof list !== 'object' || list === null || Array.isArray(list)) return undefined;
-  const items = (list as { items?: unknown }).items;
-  if (items !== null && !Array.isArray(items)) return undefined;
-  return { metadata: (list as { metadata?: unknown }).metadata, items: items ?? [] };
 }
 
 /** Items parsed per `JSON.parse` call. */
