@@ -1,9 +1,8 @@
 import { createRequire } from 'node:module';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import type { Dispatcher, Pool as UndiciPool } from 'undici';
 import { describeRequest, type RequestDescription } from './api-error.js';
 import type { ClusterConfig } from './cluster-config.js';
+import { Gunzipper } from './gunzip.js';
 import { TlsError, TransportError } from './transport-error.js';
 import { VERSION } from './version.js';
 
@@ -111,6 +110,7 @@ export function createTransport(config: ClusterConfig, options: TransportOptions
   }
   let requests = 0;
   let bytesReceived = 0;
+  const gunzipper = new Gunzipper();
 
   return {
     get requests() {
@@ -146,19 +146,24 @@ export function createTransport(config: ClusterConfig, options: TransportOptions
         const encoding = (Array.isArray(encodingHeader) ? encodingHeader.join(', ') : (encodingHeader ?? ''))
           .trim()
           .toLowerCase();
-        let body: Buffer;
-        if (encoding === '' || encoding === 'identity') {
-          const chunks: Buffer[] = [];
-          for await (const chunk of response.body) {
-            chunks.push(chunk as Buffer);
-            bytesReceived += (chunk as Buffer).length;
-          }
-          body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-        } else if (encoding === 'gzip' || encoding === 'x-gzip') {
+        const gzipped = encoding === 'gzip' || encoding === 'x-gzip';
+        if (!gzipped && encoding !== '' && encoding !== 'identity') {
+          discard(response.body);
+          // The server's text goes into the message only when it looks like an encoding's name (never, say, a token).
+          const named = /^[a-z0-9._-]{1,20}$/.test(encoding) ? `"${encoding}"` : 'that it names';
+          throw Object.assign(new Error(`an answer in a content-encoding ${named}, which kubepoll does not read`), {
+            code: 'KUBEPOLL_UNKNOWN_ENCODING',
+          });
+        }
+        const chunks: Buffer[] = [];
+        for await (const chunk of response.body) {
+          chunks.push(chunk as Buffer);
+          bytesReceived += (chunk as Buffer).length;
+        }
+        let body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+        if (gzipped) {
           try {
-            body = await gunzip(response.body, maxResponseBytes, (bytes) => {
-              bytesReceived += bytes;
-            });
+            body = await gunzipper.inflate(body, maxResponseBytes);
           } catch (error) {
             // An error answer (401, 403, 429, ...) whose body does not inflate is still that answer: classified by
             // its status (a 401 re-reads the token, a 403 is final), not retried as a broken transfer.
@@ -166,13 +171,6 @@ export function createTransport(config: ClusterConfig, options: TransportOptions
             if (response.statusCode >= 400 && typeof code === 'string' && code.startsWith('Z_')) body = Buffer.alloc(0);
             else throw error;
           }
-        } else {
-          discard(response.body);
-          // The server's text goes into the message only when it looks like an encoding's name (never, say, a token).
-          const named = /^[a-z0-9._-]{1,20}$/.test(encoding) ? `"${encoding}"` : 'that it names';
-          throw Object.assign(new Error(`an answer in a content-encoding ${named}, which kubepoll does not read`), {
-            code: 'KUBEPOLL_UNKNOWN_ENCODING',
-          });
         }
         return {
           status: response.statusCode,
@@ -193,50 +191,10 @@ export function createTransport(config: ClusterConfig, options: TransportOptions
       }
     },
     async close() {
+      gunzipper.close();
       await pool.destroy();
     },
   };
-}
-
-/** Inflated bytes per chunk: a page of 500 objects (about 900 KB) in a few chunks, not the default 16 KB each. */
-const GUNZIP_CHUNK = 256 * 1024;
-
-/**
- * A gzipped body, inflated as it arrives (zlib works on libuv's thread pool, beside the main thread), held to
- * `maxBytes` inflated: a small answer that inflates to gigabytes is refused once it passes the cap.
- */
-async function gunzip(body: AsyncIterable<Buffer>, maxBytes: number, onWireBytes: (bytes: number) => void): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let wire = 0;
-  const inflating = pipeline(
-    body,
-    async function* (source: AsyncIterable<Buffer>) {
-      for await (const chunk of source) {
-        onWireBytes(chunk.length);
-        wire += chunk.length;
-        yield chunk;
-      }
-    },
-    createGunzip({ chunkSize: GUNZIP_CHUNK }),
-    async (inflated: AsyncIterable<Buffer>) => {
-      for await (const chunk of inflated) {
-        size += chunk.length;
-        if (size > maxBytes) {
-          throw Object.assign(new Error('inflated answer over the cap'), { code: 'UND_ERR_RES_EXCEEDED_MAX_SIZE' });
-        }
-        chunks.push(chunk);
-      }
-    },
-  );
-  try {
-    await inflating;
-  } catch (error) {
-    // No bytes at all under `Content-Encoding: gzip` (a 204-like answer) is an empty body, as client-go reads it.
-    if (wire === 0 && (error as { code?: unknown }).code === 'Z_BUF_ERROR') return Buffer.alloc(0);
-    throw error;
-  }
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
 }
 
 /** Drops a body unread; undici's "aborted" error that follows has a listener, so it is no uncaught exception. */
