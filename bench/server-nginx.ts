@@ -91,7 +91,7 @@ async function writePages(
   return { pages, bytes, metaBytes };
 }
 
-function config(root: string, port: number): string {
+function config(root: string, port: number, gzip: boolean): string {
   const pages = path.join(root, 'pages');
   return `daemon off;
 master_process off;
@@ -111,7 +111,7 @@ http {
   tcp_nodelay on;
   keepalive_timeout 75s;
   keepalive_requests 100000;
-  server_tokens off;
+${gzip ? '  gzip on;\n  gzip_comp_level 1;\n  gzip_min_length 131073;\n  gzip_types application/json;\n  gzip_vary on;\n' : ''}  server_tokens off;
   etag off;
   types { }
   default_type application/json;
@@ -150,6 +150,7 @@ export async function startNginx(
   binary: string,
   version: string,
   source: { url: string; caFile: string; token: string; objects: number },
+  { gzip = false }: { gzip?: boolean } = {},
 ): Promise<Target & { pages: number; bytes: number; metaBytes: number }> {
   const root = await mkdtemp(path.join(tmpdir(), 'kubepoll-bench-nginx-'));
   try {
@@ -177,7 +178,7 @@ current-context: nginx
 `,
       { mode: 0o600 },
     );
-    await writeFile(path.join(root, 'nginx.conf'), config(root, port));
+    await writeFile(path.join(root, 'nginx.conf'), config(root, port, gzip));
     const nginx = await startServerProcess('nginx', binary, ['-c', path.join(root, 'nginx.conf'), '-p', root], {
       logFile: path.join(root, 'nginx.log'),
       cleanupDir: root,
@@ -186,8 +187,8 @@ current-context: nginx
     const accessLog = path.join(root, 'access.log');
     const logSize = async () => (await stat(accessLog).catch(() => ({ size: 0 }))).size;
     return {
-      key: 'nginx',
-      label: `${version} (Debian package), static pages, TLS, tcp_nodelay`,
+      key: gzip ? 'nginxGzip' : 'nginx',
+      label: `${version} (Debian package), static pages, TLS, tcp_nodelay${gzip ? ', gzip level 1 over 128 KB (as kube-apiserver)' : ''}`,
       objects: source.objects,
       ...written,
       url,

@@ -46,7 +46,12 @@ function table(rows: string[][]): string {
   return [line(rows[0] ?? []), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
 }
 
-const SERVER_NAMES: Record<string, string> = { fake: 'fake', nginx: 'nginx', apiserver: 'kube-apiserver' };
+const SERVER_NAMES: Record<string, string> = {
+  fake: 'fake',
+  nginx: 'nginx',
+  nginxGzip: 'nginx, gzip on',
+  apiserver: 'kube-apiserver',
+};
 
 const serverCpu = (run: ClientRun) => run.server.cpuMs + (run.server.etcdCpuMs ?? 0);
 
