@@ -122,11 +122,6 @@ export class ApiError extends KubepollError {
   }
 }
 
-/**
- * Builds an `ApiError` from a raw response: status, `Retry-After` header, content
- * type and body text. Every server-supplied string is scrubbed of the run's
- * credentials (a server may echo the Authorization header back).
- */
 /** A request as errors name it: `get widgets.example.com "a" in namespace x`. */
 export function describeRequest(request: RequestDescription): string {
   const name = request.name === undefined ? '' : ` "${request.name}"`;
@@ -134,6 +129,11 @@ export function describeRequest(request: RequestDescription): string {
   return `${request.verb} ${request.resource}${name}${namespace}`;
 }
 
+/**
+ * Builds an `ApiError` from a raw response: status, `Retry-After` header, content
+ * type and body text. Every server-supplied string is scrubbed of the run's
+ * credentials (a server may echo the Authorization header back).
+ */
 export function apiErrorFromResponse(
   response: { status: number; retryAfter?: string | undefined; contentType?: string | undefined; bodyText: string },
   request: RequestDescription,

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AccessPolicy, Scope } from './access.js';
-import { ApiError } from './api-error.js';
+import { ApiError, describeRequest } from './api-error.js';
 import { assertPathSegment, resourceName } from './api-path.js';
 import type { Clock } from './clock.js';
 import { changedFields, printable, printableChanges } from './dry-run.js';
@@ -325,10 +325,10 @@ export function createApiClient(options: ClientOptions): ApiClient {
   return { list, get, create, patch, apply, delete: del, record };
 }
 
+/** `describeRequest` of the call, with a cluster-wide list said as such. */
 function describe(call: ApiCall): string {
-  const d = describeCall(call);
-  const where = call.scope === '*' ? ' in all namespaces' : d.namespace === undefined ? '' : ` in namespace ${d.namespace}`;
-  return `${d.verb} ${d.resource}${d.name ? ` "${d.name}"` : ''}${where}`;
+  const described = describeRequest(describeCall(call));
+  return call.scope === '*' ? `${described} in all namespaces` : described;
 }
 
 function parseObject(body: Buffer, what: string, scrub: (text: string) => string): KubeObject {

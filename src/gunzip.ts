@@ -8,8 +8,9 @@ const IDLE_INFLATERS = 4;
 /** Inflated bytes per chunk: a page of 500 objects (about 900 KB) in a few, not 60 thread-pool round trips of 16 KB. */
 const CHUNK_BYTES = 256 * 1024;
 
-export function tooLargeError(): Error {
-  return Object.assign(new Error('inflated answer over the cap'), { code: 'UND_ERR_RES_EXCEEDED_MAX_SIZE' });
+/** The error of an answer over the cap, with undici's own code for it, so the transport says it one way. */
+export function tooLargeError(why = 'inflated answer over the cap'): Error {
+  return Object.assign(new Error(why), { code: 'UND_ERR_RES_EXCEEDED_MAX_SIZE' });
 }
 
 /**

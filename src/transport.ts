@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { Dispatcher, Pool as UndiciPool } from 'undici';
 import { describeRequest, type RequestDescription } from './api-error.js';
 import type { ClusterConfig } from './cluster-config.js';
-import { Gunzipper } from './gunzip.js';
+import { Gunzipper, tooLargeError } from './gunzip.js';
 import { TlsError, TransportError } from './transport-error.js';
 import { VERSION } from './version.js';
 
@@ -139,7 +139,7 @@ export function createTransport(config: ClusterConfig, options: TransportOptions
         const declared = Number(header(response.headers['content-length']) ?? Number.NaN);
         if (declared > maxResponseBytes) {
           discard(response.body);
-          throw Object.assign(new Error('declared content-length over the cap'), { code: 'UND_ERR_RES_EXCEEDED_MAX_SIZE' });
+          throw tooLargeError('declared content-length over the cap');
         }
         // Repeated header lines are one list (RFC 9110): `gzip` twice is not `gzip`, and is refused below.
         const encodingHeader = response.headers['content-encoding'];
